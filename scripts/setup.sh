@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs and starts whatever this machine lacks to build, run and test the farm.
+# Every step is skipped when its result is already present, so a warm run takes seconds.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+
+apt_packages=(docker.io iptables binaryen debootstrap chromium redis-server fonts-dejavu-core)
+
+need_apt=()
+for pkg in "${apt_packages[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  log "installing Debian packages: ${need_apt[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION"; then
+  log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+  cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --force
+fi
+
+if ! cargo leptos --version 2>/dev/null | grep -q " $CARGO_LEPTOS_VERSION"; then
+  log "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 15 minutes, once per machine)"
+  cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads --force
+fi
+
+if [ ! -d "$REPO_ROOT/node_modules/@xterm/xterm" ] || [ "$REPO_ROOT/package-lock.json" -nt "$REPO_ROOT/node_modules/.package-lock.json" ]; then
+  log "installing npm packages from package-lock.json"
+  (cd "$REPO_ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+"$REPO_ROOT/scripts/start-docker.sh"

@@ -1,0 +1,114 @@
+//! Settings of the dashboard, from flags, the environment or a `.env` file. `--help` lists them.
+
+use std::net::SocketAddr;
+
+use clap::Parser;
+
+/// A value that must never be printed: `Debug` shows only whether it is set.
+#[derive(Clone, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_set(&self) -> bool {
+        !self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.is_set() { "Secret(***)" } else { "Secret(unset)" })
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_owned()))
+    }
+}
+
+#[derive(Debug, Clone, Parser)]
+#[command(name = "claude-worker-farm", version, about = "Run many Claude Code terminals in Docker, from one web dashboard")]
+pub struct Config {
+    /// Address and port the dashboard listens on. Use 0.0.0.0:8080 to reach it from a phone
+    /// on your network.
+    #[arg(long, env = "FARM_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// Image that workers run (build it with scripts/build-worker-image.sh).
+    #[arg(long, env = "WORKER_IMAGE", default_value = "claude-worker:latest")]
+    pub worker_image: String,
+
+    /// Name of this farm: prefixes its Docker network and volumes and labels its containers,
+    /// so that several farms (or test runs) share one Docker engine without meeting.
+    #[arg(long, env = "FARM_INSTANCE", default_value = "claude-farm")]
+    pub instance: String,
+
+    /// Anthropic API key handed to every worker; never shown, logged or labelled.
+    #[arg(long, env = "ANTHROPIC_API_KEY", hide_env_values = true, default_value = "")]
+    pub anthropic_api_key: Secret,
+
+    /// Most workers that may exist at once.
+    #[arg(long, env = "MAX_WORKERS", default_value_t = 20)]
+    pub max_workers: usize,
+
+    /// Memory limit per worker, in MiB (Claude Code uses ~260 MB, builds use more).
+    #[arg(long, env = "WORKER_MEMORY_MB", default_value_t = 2048)]
+    pub worker_memory_mb: i64,
+
+    /// CPU limit per worker, in cores.
+    #[arg(long, env = "WORKER_CPUS", default_value_t = 2.0)]
+    pub worker_cpus: f64,
+
+    /// Most processes one worker may run.
+    #[arg(long, env = "WORKER_PIDS", default_value_t = 1024)]
+    pub worker_pids: i64,
+
+    /// Folder with the built site (pkg/ and static files), as cargo-leptos writes it.
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: String,
+}
+
+impl Config {
+    /// The Docker network that workers join.
+    pub fn network(&self) -> String {
+        format!("{}_workers", self.instance)
+    }
+
+    /// The volume mounted at `/shared/repos` (same name docker compose would give it).
+    pub fn repos_volume(&self) -> String {
+        format!("{}_shared-repos", self.instance)
+    }
+
+    /// The volume mounted at `/shared/state`.
+    pub fn state_volume(&self) -> String {
+        format!("{}_shared-state", self.instance)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_api_key() {
+        let config = Config::parse_from(["farm", "--anthropic-api-key", "sk-ant-very-secret"]);
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("very-secret"), "{printed}");
+        assert!(printed.contains("Secret(***)"));
+        assert_eq!(config.anthropic_api_key.expose(), "sk-ant-very-secret");
+    }
+
+    #[test]
+    fn names_derive_from_the_instance() {
+        let config = Config::parse_from(["farm", "--instance", "t1"]);
+        assert_eq!(config.network(), "t1_workers");
+        assert_eq!(config.repos_volume(), "t1_shared-repos");
+        assert_eq!(config.state_volume(), "t1_shared-state");
+    }
+}

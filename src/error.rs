@@ -1,0 +1,75 @@
+//! The one error type of the farm, and the one place that turns it into an HTTP answer:
+//! `{"error": "<what to do>", "code": "<stable word>"}` with the matching status.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use crate::worker::InvalidInput;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FarmError {
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("no worker named '{0}': it may have been deleted")]
+    NotFound(String),
+    #[error("a worker with id '{0}' already exists: choose another name")]
+    AlreadyExists(String),
+    #[error("the farm is full ({0} workers): delete a worker first or raise MAX_WORKERS")]
+    LimitReached(usize),
+    #[error("the worker image '{0}' is missing: build it with scripts/build-worker-image.sh")]
+    ImageMissing(String),
+    #[error("the Docker engine is unreachable ({0}): start Docker or set DOCKER_HOST")]
+    DockerUnavailable(String),
+    #[error("Docker refused the request: {0}")]
+    Docker(String),
+    #[error("the terminal of worker '{0}' is not reachable: {1}")]
+    TerminalUnreachable(String, String),
+    #[error("{0}")]
+    Forbidden(String),
+}
+
+impl FarmError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            FarmError::InvalidInput(_) => StatusCode::BAD_REQUEST,
+            FarmError::NotFound(_) => StatusCode::NOT_FOUND,
+            FarmError::AlreadyExists(_) => StatusCode::CONFLICT,
+            FarmError::LimitReached(_) => StatusCode::TOO_MANY_REQUESTS,
+            FarmError::Forbidden(_) => StatusCode::FORBIDDEN,
+            FarmError::ImageMissing(_) | FarmError::DockerUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            FarmError::Docker(_) | FarmError::TerminalUnreachable(..) => StatusCode::BAD_GATEWAY,
+        }
+    }
+
+    /// A stable word for scripts to match on; the message may be reworded.
+    pub fn code(&self) -> &'static str {
+        match self {
+            FarmError::InvalidInput(_) => "invalid_input",
+            FarmError::NotFound(_) => "not_found",
+            FarmError::AlreadyExists(_) => "already_exists",
+            FarmError::LimitReached(_) => "limit_reached",
+            FarmError::ImageMissing(_) => "image_missing",
+            FarmError::DockerUnavailable(_) => "docker_unavailable",
+            FarmError::Docker(_) => "docker_error",
+            FarmError::TerminalUnreachable(..) => "terminal_unreachable",
+            FarmError::Forbidden(_) => "forbidden",
+        }
+    }
+}
+
+impl From<InvalidInput> for FarmError {
+    fn from(e: InvalidInput) -> Self {
+        FarmError::InvalidInput(e.0)
+    }
+}
+
+impl IntoResponse for FarmError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "error": self.to_string(), "code": self.code() });
+        (self.status(), Json(body)).into_response()
+    }
+}

@@ -1,0 +1,16 @@
+//! The Docker labels that mark our containers, volumes and networks. Labels are the source of
+//! truth for which workers exist; every lookup filters on [`INSTANCE`].
+
+/// Which farm owns the object (the instance name); several farms can share one engine.
+pub const INSTANCE: &str = "farm.claude-worker.instance";
+/// The worker's id (its slug).
+pub const ID: &str = "farm.claude-worker.id";
+/// The worker's display name.
+pub const NAME: &str = "farm.claude-worker.name";
+/// The repository cloned into the worker, credentials removed.
+pub const GIT_REPO: &str = "farm.claude-worker.git-repo";
+
+/// The `label=` filter value that selects one instance's objects.
+pub fn instance_filter(instance: &str) -> String {
+    format!("{INSTANCE}={instance}")
+}

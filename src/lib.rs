@@ -1,0 +1,23 @@
+//! Core of Claude Worker Farm: the worker domain (shared with the WASM front end) and, with
+//! the `server` feature, the Docker runtime, the worker service and the terminal proxy that
+//! the dashboard's REST API and server functions both go through.
+
+pub mod worker;
+
+#[cfg(feature = "server")]
+pub mod config;
+#[cfg(feature = "server")]
+pub mod error;
+#[cfg(feature = "server")]
+pub mod labels;
+#[cfg(feature = "server")]
+pub mod proxy;
+#[cfg(feature = "server")]
+pub mod runtime;
+#[cfg(feature = "server")]
+pub mod service;
+
+#[cfg(feature = "server")]
+pub use error::FarmError;
+#[cfg(feature = "server")]
+pub use service::WorkerService;

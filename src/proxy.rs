@@ -1,0 +1,179 @@
+//! The terminal proxy: relays one browser websocket to a worker's ttyd and back, byte for
+//! byte, in one loop. Awaiting each send is the back-pressure: a slow side slows the other
+//! instead of filling a queue. It also shields ttyd from frames known to crash it.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::extract::ws::{self, CloseFrame, WebSocket};
+use axum::http::{header, HeaderMap, HeaderValue};
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{self as tung, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// ttyd speaks only to clients that offer this subprotocol.
+pub const TTYD_SUBPROTOCOL: &str = "tty";
+/// Largest message accepted from a browser. ttyd itself reassembles fragments without limit.
+pub const MAX_MESSAGE_BYTES: usize = 1 << 20;
+/// How long to keep trying to reach a worker's ttyd: a new worker may still be starting or
+/// cloning its repository.
+pub const CONNECT_PATIENCE: Duration = Duration::from_secs(30);
+/// Pause between two attempts to reach ttyd.
+pub const CONNECT_RETRY: Duration = Duration::from_millis(150);
+
+/// Close code sent to the browser when the worker's ttyd cannot be reached.
+pub const CLOSE_TERMINAL_UNREACHABLE: u16 = 4502;
+/// Close code sent to the browser when ttyd broke the connection without a close frame.
+pub const CLOSE_TERMINAL_LOST: u16 = 4503;
+
+type Upstream = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Relays `client` to the ttyd at `addr` until either side closes.
+pub async fn relay(mut client: WebSocket, addr: SocketAddr) {
+    let upstream = match connect(addr).await {
+        Ok(upstream) => upstream,
+        Err(e) => {
+            tracing::warn!(%addr, error = %e, "terminal unreachable");
+            close(&mut client, CLOSE_TERMINAL_UNREACHABLE, "terminal unreachable").await;
+            return;
+        }
+    };
+    let (mut up_tx, mut up_rx) = upstream.split();
+    let (mut client_tx, mut client_rx) = client.split();
+    loop {
+        tokio::select! {
+            from_client = client_rx.next() => {
+                let Some(Ok(message)) = from_client else { break };
+                match to_ttyd(message) {
+                    Forward::Send(message) => {
+                        if up_tx.send(message).await.is_err() { break }
+                    }
+                    Forward::Skip => {}
+                    Forward::Close => break,
+                }
+            }
+            from_ttyd = up_rx.next() => {
+                let message = match from_ttyd {
+                    Some(Ok(message)) => message,
+                    Some(Err(_)) | None => {
+                        let frame = close_frame(CLOSE_TERMINAL_LOST, "terminal connection lost");
+                        client_tx.send(ws::Message::Close(Some(frame))).await.ok();
+                        break;
+                    }
+                };
+                let Some(message) = to_browser(message) else { continue };
+                let closing = matches!(message, ws::Message::Close(_));
+                if client_tx.send(message).await.is_err() || closing { break }
+            }
+        }
+    }
+    up_tx.close().await.ok();
+    client_tx.close().await.ok();
+}
+
+async fn connect(addr: SocketAddr) -> Result<Upstream, tung::Error> {
+    let deadline = tokio::time::Instant::now() + CONNECT_PATIENCE;
+    loop {
+        let mut request = format!("ws://{addr}/ws").into_client_request()?;
+        request.headers_mut().insert(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static(TTYD_SUBPROTOCOL),
+        );
+        let config = WebSocketConfig::default().max_message_size(Some(MAX_MESSAGE_BYTES * 16));
+        match tokio_tungstenite::connect_async_with_config(request, Some(config), true).await {
+            Ok((upstream, _)) => return Ok(upstream),
+            Err(e) if tokio::time::Instant::now() >= deadline => return Err(e),
+            Err(_) => tokio::time::sleep(CONNECT_RETRY).await,
+        }
+    }
+}
+
+enum Forward {
+    Send(Message),
+    Skip,
+    Close,
+}
+
+fn to_ttyd(message: ws::Message) -> Forward {
+    match message {
+        // A zero-length frame crashes ttyd 1.7.
+        ws::Message::Binary(b) if b.is_empty() => Forward::Skip,
+        ws::Message::Text(t) if t.is_empty() => Forward::Skip,
+        ws::Message::Binary(b) => Forward::Send(Message::Binary(b)),
+        ws::Message::Text(t) => Forward::Send(Message::text(t.as_str())),
+        // Each side answers its own pings.
+        ws::Message::Ping(_) | ws::Message::Pong(_) => Forward::Skip,
+        ws::Message::Close(_) => Forward::Close,
+    }
+}
+
+fn to_browser(message: Message) -> Option<ws::Message> {
+    match message {
+        Message::Binary(b) => Some(ws::Message::Binary(b)),
+        Message::Text(t) => Some(ws::Message::Text(t.as_str().into())),
+        Message::Close(frame) => Some(ws::Message::Close(
+            frame.map(|f| close_frame(f.code.into(), f.reason.as_str())),
+        )),
+        Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => None,
+    }
+}
+
+fn close_frame(code: u16, reason: &str) -> CloseFrame {
+    CloseFrame { code, reason: reason.into() }
+}
+
+async fn close(client: &mut WebSocket, code: u16, reason: &str) {
+    client.send(ws::Message::Close(Some(close_frame(code, reason)))).await.ok();
+}
+
+/// Browsers always send `Origin` on a websocket upgrade; a page on another site must not
+/// reach our terminals with the user's cookies. Requests without `Origin` (scripts, tests)
+/// are not from a browser page and pass.
+pub fn origin_allowed(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else { return true };
+    let (Ok(origin), Some(Ok(host))) = (origin.to_str(), headers.get(header::HOST).map(|h| h.to_str())) else {
+        return false;
+    };
+    origin
+        .split_once("://")
+        .is_some_and(|(scheme, authority)| matches!(scheme, "http" | "https") && authority.eq_ignore_ascii_case(host))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(origin: Option<&str>, host: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_str(host).unwrap());
+        if let Some(origin) = origin {
+            h.insert(header::ORIGIN, HeaderValue::from_str(origin).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn same_origin_upgrades_pass() {
+        assert!(origin_allowed(&headers(Some("http://localhost:8080"), "localhost:8080")));
+        assert!(origin_allowed(&headers(Some("https://Farm.example"), "farm.example")));
+        assert!(origin_allowed(&headers(None, "localhost:8080")));
+    }
+
+    #[test]
+    fn cross_origin_upgrades_are_refused() {
+        assert!(!origin_allowed(&headers(Some("http://evil.example"), "localhost:8080")));
+        assert!(!origin_allowed(&headers(Some("http://localhost:8080.evil"), "localhost:8080")));
+        assert!(!origin_allowed(&headers(Some("null"), "localhost:8080")));
+        assert!(!origin_allowed(&headers(Some("file://localhost:8080"), "localhost:8080")));
+    }
+
+    #[test]
+    fn frames_that_crash_ttyd_never_reach_it() {
+        assert!(matches!(to_ttyd(ws::Message::Binary(Vec::new().into())), Forward::Skip));
+        assert!(matches!(to_ttyd(ws::Message::Text("".into())), Forward::Skip));
+        assert!(matches!(to_ttyd(ws::Message::Binary(b"0x".to_vec().into())), Forward::Send(_)));
+    }
+}

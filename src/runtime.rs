@@ -1,0 +1,270 @@
+//! The Docker engine, seen through the few operations the farm needs. Everything bollard
+//! lives here; the service above reads like the product.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+
+use bollard::errors::Error as DockerError;
+use bollard::models::{
+    ContainerCreateBody, ContainerSummary, ContainerSummaryStateEnum, HostConfig,
+    NetworkCreateRequest, RestartPolicy, RestartPolicyNameEnum, VolumeCreateRequest,
+};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
+};
+use bollard::Docker;
+
+use crate::config::Config;
+use crate::error::FarmError;
+use crate::labels;
+use crate::worker::{redact_credentials, WorkerSpec, WorkerStatus};
+
+/// Port ttyd listens on inside every worker (never published on the host).
+pub const TTYD_PORT: u16 = 7681;
+/// Prefix of every worker container's name: `docker logs claude-worker-<id>` works.
+pub const CONTAINER_PREFIX: &str = "claude-worker-";
+
+/// A worker container as Docker reports it.
+#[derive(Debug, Clone)]
+pub struct WorkerContainer {
+    pub id: String,
+    pub name: String,
+    pub git_repo: Option<String>,
+    pub status: WorkerStatus,
+    pub created: i64,
+}
+
+/// What removing a container did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    Removed,
+    AlreadyGone,
+}
+
+#[derive(Clone)]
+pub struct DockerRuntime {
+    docker: Docker,
+    config: Config,
+}
+
+impl DockerRuntime {
+    /// Connects through `DOCKER_HOST` or the default socket and agrees on an API version
+    /// (bollard's default is newer than Docker 20.10 speaks).
+    pub async fn connect(config: Config) -> Result<Self, FarmError> {
+        let docker = Docker::connect_with_defaults()
+            .map_err(|e| FarmError::DockerUnavailable(e.to_string()))?
+            .negotiate_version()
+            .await
+            .map_err(|e| FarmError::DockerUnavailable(e.to_string()))?;
+        Ok(DockerRuntime { docker, config })
+    }
+
+    /// Creates the workers' network and shared volumes if they do not exist yet.
+    pub async fn prepare(&self) -> Result<(), FarmError> {
+        let owned = HashMap::from([(labels::INSTANCE.to_owned(), self.config.instance.clone())]);
+        let network = self.config.network();
+        if self.docker.inspect_network(&network, None).await.is_err() {
+            let request = NetworkCreateRequest {
+                name: network.clone(),
+                driver: Some("bridge".into()),
+                labels: Some(owned.clone()),
+                ..Default::default()
+            };
+            match self.docker.create_network(request).await {
+                Ok(_) => tracing::info!(%network, "created the workers' network"),
+                Err(e) if status_of(&e) == Some(409) => {}
+                Err(e) => return Err(docker_error(e)),
+            }
+        }
+        for name in [self.config.repos_volume(), self.config.state_volume()] {
+            let request = VolumeCreateRequest {
+                name: Some(name),
+                labels: Some(owned.clone()),
+                ..Default::default()
+            };
+            self.docker.create_volume(request).await.map_err(docker_error)?;
+        }
+        Ok(())
+    }
+
+    pub async fn image_exists(&self, image: &str) -> Result<bool, FarmError> {
+        match self.docker.inspect_image(image).await {
+            Ok(_) => Ok(true),
+            Err(e) if status_of(&e) == Some(404) => Ok(false),
+            Err(e) => Err(docker_error(e)),
+        }
+    }
+
+    /// Creates and starts the container of a worker. If it cannot start, the container is
+    /// removed again: no half-created worker stays behind.
+    pub async fn start_worker(&self, spec: &WorkerSpec) -> Result<(), FarmError> {
+        let name = container_name(&spec.id);
+        let options = CreateContainerOptionsBuilder::default().name(&name).build();
+        match self.docker.create_container(Some(options), self.container_body(spec)).await {
+            Ok(_) => {}
+            Err(e) if status_of(&e) == Some(409) => {
+                return Err(FarmError::AlreadyExists(spec.id.clone()))
+            }
+            Err(e) => return Err(docker_error(e)),
+        }
+        if let Err(e) = self.docker.start_container(&name, None).await {
+            self.remove_worker(&spec.id).await.ok();
+            return Err(docker_error(e));
+        }
+        Ok(())
+    }
+
+    fn container_body(&self, spec: &WorkerSpec) -> ContainerCreateBody {
+        let c = &self.config;
+        let mut env = vec![format!("WORKER_ID={}", spec.id), "TERM=xterm-256color".into()];
+        if let Some(repo) = &spec.git_repo {
+            env.push(format!("GIT_REPO={repo}"));
+        }
+        if c.anthropic_api_key.is_set() {
+            env.push(format!("ANTHROPIC_API_KEY={}", c.anthropic_api_key.expose()));
+        }
+        // Our labels go in last so nothing a user supplies can override them.
+        let mut labels = HashMap::new();
+        if let Some(repo) = &spec.git_repo {
+            labels.insert(labels::GIT_REPO.to_owned(), redact_credentials(repo));
+        }
+        labels.insert(labels::NAME.to_owned(), spec.name.clone());
+        labels.insert(labels::ID.to_owned(), spec.id.clone());
+        labels.insert(labels::INSTANCE.to_owned(), c.instance.clone());
+        ContainerCreateBody {
+            image: Some(c.worker_image.clone()),
+            hostname: Some(spec.id.clone()),
+            env: Some(env),
+            labels: Some(labels),
+            host_config: Some(HostConfig {
+                network_mode: Some(c.network()),
+                binds: Some(vec![
+                    format!("{}:/shared/repos", c.repos_volume()),
+                    format!("{}:/shared/state", c.state_volume()),
+                ]),
+                restart_policy: Some(RestartPolicy {
+                    name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
+                    maximum_retry_count: None,
+                }),
+                memory: Some(c.worker_memory_mb * 1024 * 1024),
+                nano_cpus: Some((c.worker_cpus * 1e9) as i64),
+                pids_limit: Some(c.worker_pids),
+                // The worker runs as an unprivileged user and needs no capabilities.
+                cap_drop: Some(vec!["ALL".into()]),
+                security_opt: Some(vec!["no-new-privileges".into()]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    /// Every worker container of this farm, running or not, oldest first.
+    pub async fn list_workers(&self) -> Result<Vec<WorkerContainer>, FarmError> {
+        let filters = HashMap::from([("label", vec![labels::instance_filter(&self.config.instance)])]);
+        let options = ListContainersOptionsBuilder::default().all(true).filters(&filters).build();
+        let summaries = self.docker.list_containers(Some(options)).await.map_err(docker_error)?;
+        let mut workers: Vec<_> = summaries.iter().filter_map(worker_from_summary).collect();
+        workers.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
+        Ok(workers)
+    }
+
+    pub async fn remove_worker(&self, id: &str) -> Result<Removal, FarmError> {
+        let options = RemoveContainerOptionsBuilder::default().force(true).build();
+        match self.docker.remove_container(&container_name(id), Some(options)).await {
+            Ok(()) => Ok(Removal::Removed),
+            Err(e) if status_of(&e) == Some(404) => Ok(Removal::AlreadyGone),
+            Err(e) => Err(docker_error(e)),
+        }
+    }
+
+    /// Where the worker's ttyd listens, on the workers' network.
+    pub async fn terminal_addr(&self, id: &str) -> Result<SocketAddr, FarmError> {
+        let inspect = match self.docker.inspect_container(&container_name(id), None).await {
+            Ok(inspect) => inspect,
+            Err(e) if status_of(&e) == Some(404) => return Err(FarmError::NotFound(id.to_owned())),
+            Err(e) => return Err(docker_error(e)),
+        };
+        let ours = inspect
+            .config
+            .as_ref()
+            .and_then(|c| c.labels.as_ref())
+            .and_then(|l| l.get(labels::INSTANCE))
+            .is_some_and(|i| *i == self.config.instance);
+        if !ours {
+            return Err(FarmError::NotFound(id.to_owned()));
+        }
+        let ip = inspect
+            .network_settings
+            .and_then(|n| n.networks)
+            .and_then(|mut n| n.remove(&self.config.network()))
+            .and_then(|endpoint| endpoint.ip_address)
+            .and_then(|ip| ip.parse::<IpAddr>().ok())
+            .ok_or_else(|| {
+                FarmError::TerminalUnreachable(id.to_owned(), "the worker is not running".into())
+            })?;
+        Ok(SocketAddr::new(ip, TTYD_PORT))
+    }
+}
+
+pub fn container_name(id: &str) -> String {
+    format!("{CONTAINER_PREFIX}{id}")
+}
+
+fn worker_from_summary(summary: &ContainerSummary) -> Option<WorkerContainer> {
+    let labels = summary.labels.as_ref()?;
+    let id = labels.get(labels::ID)?.clone();
+    let status = match summary.state {
+        Some(ContainerSummaryStateEnum::RUNNING) => WorkerStatus::Running,
+        Some(ContainerSummaryStateEnum::RESTARTING) => WorkerStatus::Restarting,
+        Some(ContainerSummaryStateEnum::PAUSED) => WorkerStatus::Paused,
+        Some(ContainerSummaryStateEnum::REMOVING | ContainerSummaryStateEnum::STOPPING) => {
+            WorkerStatus::Stopping
+        }
+        Some(ContainerSummaryStateEnum::EXITED | ContainerSummaryStateEnum::DEAD) => {
+            WorkerStatus::Exited { code: exit_code(summary.status.as_deref().unwrap_or("")) }
+        }
+        _ => WorkerStatus::Starting,
+    };
+    Some(WorkerContainer {
+        name: labels.get(labels::NAME).cloned().unwrap_or_else(|| id.clone()),
+        git_repo: labels.get(labels::GIT_REPO).cloned(),
+        id,
+        status,
+        created: summary.created.unwrap_or_default(),
+    })
+}
+
+/// Docker's list gives the exit code only inside its status text: "Exited (137) 3 minutes ago".
+fn exit_code(status: &str) -> i64 {
+    status
+        .split_once('(')
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .and_then(|(code, _)| code.parse().ok())
+        .unwrap_or(-1)
+}
+
+fn status_of(e: &DockerError) -> Option<u16> {
+    match e {
+        DockerError::DockerResponseServerError { status_code, .. } => Some(*status_code),
+        _ => None,
+    }
+}
+
+fn docker_error(e: DockerError) -> FarmError {
+    match e {
+        DockerError::DockerResponseServerError { message, .. } => FarmError::Docker(message),
+        other => FarmError::DockerUnavailable(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_are_read_from_status_text() {
+        assert_eq!(exit_code("Exited (137) 3 minutes ago"), 137);
+        assert_eq!(exit_code("Exited (0) Less than a second ago"), 0);
+        assert_eq!(exit_code("Dead"), -1);
+    }
+}

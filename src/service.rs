@@ -1,0 +1,105 @@
+//! The worker service: the only way the REST API and the Leptos server functions touch
+//! workers. It enforces the rules (validation, limits, unique ids) before Docker sees anything.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use rand::Rng;
+use tokio::sync::Mutex;
+
+use crate::config::Config;
+use crate::error::FarmError;
+use crate::runtime::{DockerRuntime, Removal, WorkerContainer};
+use crate::worker::{is_valid_id, NewWorker, Worker};
+
+#[derive(Clone)]
+pub struct WorkerService {
+    runtime: DockerRuntime,
+    config: Arc<Config>,
+    /// Serialises creations so that the limit and id checks cannot race each other.
+    create_lock: Arc<Mutex<()>>,
+}
+
+impl WorkerService {
+    /// Connects to Docker and prepares the network and volumes that workers share.
+    pub async fn start(config: Config) -> Result<Self, FarmError> {
+        let runtime = DockerRuntime::connect(config.clone()).await?;
+        runtime.prepare().await?;
+        Ok(WorkerService { runtime, config: Arc::new(config), create_lock: Arc::default() })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub async fn list(&self) -> Result<Vec<Worker>, FarmError> {
+        Ok(self.runtime.list_workers().await?.into_iter().map(to_worker).collect())
+    }
+
+    pub async fn get(&self, id: &str) -> Result<Worker, FarmError> {
+        self.list()
+            .await?
+            .into_iter()
+            .find(|w| w.id == id)
+            .ok_or_else(|| FarmError::NotFound(id.to_owned()))
+    }
+
+    pub async fn create(&self, request: NewWorker) -> Result<Worker, FarmError> {
+        let spec = request.validate(random_id)?;
+        let _guard = self.create_lock.lock().await;
+        let existing = self.runtime.list_workers().await?;
+        if existing.iter().any(|w| w.id == spec.id) {
+            return Err(FarmError::AlreadyExists(spec.id));
+        }
+        if existing.len() >= self.config.max_workers {
+            return Err(FarmError::LimitReached(self.config.max_workers));
+        }
+        if !self.runtime.image_exists(&self.config.worker_image).await? {
+            return Err(FarmError::ImageMissing(self.config.worker_image.clone()));
+        }
+        self.runtime.start_worker(&spec).await?;
+        tracing::info!(worker = %spec.id, "worker created");
+        self.get(&spec.id).await
+    }
+
+    pub async fn delete(&self, id: &str) -> Result<(), FarmError> {
+        check_id(id)?;
+        match self.runtime.remove_worker(id).await? {
+            Removal::Removed => {
+                tracing::info!(worker = %id, "worker deleted");
+                Ok(())
+            }
+            Removal::AlreadyGone => Err(FarmError::NotFound(id.to_owned())),
+        }
+    }
+
+    /// Where the worker's ttyd answers; the terminal proxy connects there.
+    pub async fn terminal_addr(&self, id: &str) -> Result<SocketAddr, FarmError> {
+        check_id(id)?;
+        self.runtime.terminal_addr(id).await
+    }
+}
+
+/// Ids arrive in URLs: anything a slug cannot be names no worker.
+fn check_id(id: &str) -> Result<(), FarmError> {
+    if is_valid_id(id) {
+        Ok(())
+    } else {
+        Err(FarmError::NotFound(id.to_owned()))
+    }
+}
+
+fn random_id() -> String {
+    format!("worker-{:06x}", rand::rng().random_range(0..0x100_0000))
+}
+
+fn to_worker(c: WorkerContainer) -> Worker {
+    Worker {
+        terminal_url: format!("/workers/{}", c.id),
+        id: c.id,
+        name: c.name,
+        status: c.status,
+        git_repo: c.git_repo,
+        created: c.created,
+    }
+}

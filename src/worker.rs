@@ -1,0 +1,287 @@
+//! The worker as users see it, and the rules for what they may ask for. Free of Docker and of
+//! transport so that the browser build shares it.
+
+use serde::{Deserialize, Serialize};
+
+/// Longest display name accepted, in characters.
+pub const MAX_NAME_CHARS: usize = 64;
+/// Longest id (slug) derived from a name; Docker names allow far more, people read less.
+pub const MAX_ID_CHARS: usize = 40;
+/// Longest git URL accepted, in bytes.
+pub const MAX_GIT_URL_BYTES: usize = 2048;
+
+/// A worker: one container running Claude Code in a shared tmux session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Worker {
+    /// Stable, URL- and Docker-safe id derived from the name (`My Worker` → `my-worker`).
+    pub id: String,
+    /// The name as the user typed it.
+    pub name: String,
+    pub status: WorkerStatus,
+    /// Repository cloned into `/shared/repos/<id>`, with any credentials removed.
+    pub git_repo: Option<String>,
+    /// Creation time, seconds since the Unix epoch.
+    pub created: i64,
+    /// Page that shows this worker's terminal.
+    pub terminal_url: String,
+}
+
+/// Lifecycle state of a worker's container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "lowercase")]
+pub enum WorkerStatus {
+    Starting,
+    Running,
+    Restarting,
+    Paused,
+    Stopping,
+    Exited { code: i64 },
+}
+
+impl WorkerStatus {
+    /// Short word for badges and CSS classes.
+    pub fn label(&self) -> &'static str {
+        match self {
+            WorkerStatus::Starting => "starting",
+            WorkerStatus::Running => "running",
+            WorkerStatus::Restarting => "restarting",
+            WorkerStatus::Paused => "paused",
+            WorkerStatus::Stopping => "stopping",
+            WorkerStatus::Exited { .. } => "exited",
+        }
+    }
+}
+
+/// What a user asks for when creating a worker.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewWorker {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub git_repo: Option<String>,
+}
+
+/// A request that passed every check, ready to become a container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerSpec {
+    pub id: String,
+    pub name: String,
+    pub git_repo: Option<String>,
+}
+
+/// Why a request was refused; the message tells the user what to change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidInput(pub String);
+
+impl std::fmt::Display for InvalidInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InvalidInput {}
+
+impl NewWorker {
+    /// Checks the request. `fallback_id` names a worker whose name is empty or has no
+    /// characters a slug can keep (the caller supplies something unique).
+    pub fn validate(&self, fallback_id: impl FnOnce() -> String) -> Result<WorkerSpec, InvalidInput> {
+        let name = self.name.as_deref().map(str::trim).unwrap_or("");
+        check_name(name)?;
+        let id = slug(name).unwrap_or_else(fallback_id);
+        let name = if name.is_empty() { id.clone() } else { name.to_owned() };
+        let git_repo = match self.git_repo.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(url) => Some(check_git_url(url)?.to_owned()),
+        };
+        Ok(WorkerSpec { id, name, git_repo })
+    }
+}
+
+fn check_name(name: &str) -> Result<(), InvalidInput> {
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(InvalidInput(format!(
+            "the name is too long: use at most {MAX_NAME_CHARS} characters"
+        )));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(InvalidInput(
+            "the name contains control characters: use letters, digits, spaces and punctuation".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Lower-case ASCII letters and digits joined by single dashes: safe for container, volume
+/// and directory names and for URLs. `None` when nothing is left.
+pub fn slug(name: &str) -> Option<String> {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.truncate(MAX_ID_CHARS);
+    let out = out.trim_end_matches('-');
+    (!out.is_empty()).then(|| out.to_owned())
+}
+
+/// Is `id` something [`slug`] could have produced? Guards paths and container names built
+/// from ids that arrive in URLs.
+pub fn is_valid_id(id: &str) -> bool {
+    slug(id).as_deref() == Some(id)
+}
+
+/// Accepts `https://`, `http://`, `ssh://` and scp-like `user@host:path` URLs only. Refuses
+/// anything git could read as an option, a local path or a remote helper (`ext::`, `file://`).
+pub fn check_git_url(url: &str) -> Result<&str, InvalidInput> {
+    if url.len() > MAX_GIT_URL_BYTES {
+        return Err(InvalidInput(format!(
+            "the git URL is too long: use at most {MAX_GIT_URL_BYTES} bytes"
+        )));
+    }
+    if url.starts_with('-') {
+        return Err(InvalidInput("the git URL must not start with '-'".into()));
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(InvalidInput(
+            "the git URL contains spaces or control characters: remove them".into(),
+        ));
+    }
+    let refuse = || {
+        InvalidInput(format!(
+            "unsupported git URL '{}': use https://host/path, http://host/path, ssh://host/path or user@host:path",
+            redact_credentials(url)
+        ))
+    };
+    if url.contains("::") {
+        return Err(refuse());
+    }
+    if let Some((scheme, rest)) = url.split_once("://") {
+        if !matches!(scheme, "https" | "http" | "ssh") {
+            return Err(refuse());
+        }
+        let authority = rest.split('/').next().unwrap_or("");
+        let host = authority.rsplit('@').next().unwrap_or("");
+        if host.is_empty() || host.starts_with('-') || !rest.contains('/') {
+            return Err(refuse());
+        }
+        return Ok(url);
+    }
+    // scp-like: user@host:path, where user and host are plain names.
+    let (user_host, path) = url.split_once(':').ok_or_else(refuse)?;
+    let (user, host) = user_host.split_once('@').ok_or_else(refuse)?;
+    let plain = |s: &str| {
+        !s.is_empty()
+            && !s.starts_with('-')
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+    };
+    if !plain(user) || !plain(host) || path.is_empty() {
+        return Err(refuse());
+    }
+    Ok(url)
+}
+
+/// The URL with its credentials replaced, for display, logs and labels: any user part of an
+/// http(s) URL (tokens travel as user names there) and any `user:password@` part.
+pub fn redact_credentials(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        let authority_end = rest.find('/').unwrap_or(rest.len());
+        if let Some(at) = rest[..authority_end].rfind('@') {
+            if matches!(scheme, "https" | "http") || rest[..at].contains(':') {
+                return format!("{scheme}://***@{}", &rest[at + 1..]);
+            }
+        }
+    }
+    url.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(name: Option<&str>, git: Option<&str>) -> Result<WorkerSpec, InvalidInput> {
+        NewWorker { name: name.map(Into::into), git_repo: git.map(Into::into) }
+            .validate(|| "worker-0001".into())
+    }
+
+    #[test]
+    fn display_names_become_slugs() {
+        let s = spec(Some("  My Worker  "), None).unwrap();
+        assert_eq!((s.id.as_str(), s.name.as_str()), ("my-worker", "My Worker"));
+        assert_eq!(slug("Fix: bug #12 (urgent!)").as_deref(), Some("fix-bug-12-urgent"));
+        assert_eq!(slug("--a__b--").as_deref(), Some("a-b"));
+        assert_eq!(slug("日本語"), None);
+        assert_eq!(slug(&"x".repeat(100)).unwrap().len(), MAX_ID_CHARS);
+    }
+
+    #[test]
+    fn empty_or_unsluggable_names_use_the_fallback() {
+        assert_eq!(spec(None, None).unwrap().id, "worker-0001");
+        let s = spec(Some("日本語"), None).unwrap();
+        assert_eq!((s.id.as_str(), s.name.as_str()), ("worker-0001", "日本語"));
+    }
+
+    #[test]
+    fn bad_names_are_refused_with_a_reason() {
+        assert!(spec(Some(&"a".repeat(65)), None).unwrap_err().0.contains("at most 64"));
+        assert!(spec(Some("a\u{7}b"), None).unwrap_err().0.contains("control"));
+    }
+
+    #[test]
+    fn ids_from_urls_are_checked() {
+        assert!(is_valid_id("my-worker"));
+        for bad in ["", "My-Worker", "../etc", "a--b", "-a", "a b"] {
+            assert!(!is_valid_id(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn network_git_urls_are_accepted() {
+        for ok in [
+            "https://github.com/user/repo.git",
+            "http://example.com/repo",
+            "ssh://git@example.com:22/repo.git",
+            "git@github.com:user/repo.git",
+            "https://user:token@example.com/repo.git",
+        ] {
+            assert_eq!(check_git_url(ok), Ok(ok));
+        }
+    }
+
+    #[test]
+    fn dangerous_git_urls_are_refused() {
+        for bad in [
+            "--upload-pack=touch /tmp/x",
+            "-uhttps://x/y",
+            "ext::sh -c touch% /tmp/pwned",
+            "ext::ssh",
+            "file:///etc",
+            "/etc/passwd",
+            "../other-worker",
+            "git://example.com/repo",
+            "https://",
+            "https://-oProxyCommand=x/y",
+            "https://example.com/repo with space",
+            "https://example.com/\nrepo",
+            "host:path",
+            "-user@host:path",
+            "user@host:",
+        ] {
+            assert!(check_git_url(bad).is_err(), "{bad}");
+        }
+        assert!(check_git_url(&format!("https://x/{}", "a".repeat(3000))).is_err());
+    }
+
+    #[test]
+    fn credentials_never_leave_in_display_form() {
+        assert_eq!(
+            redact_credentials("https://user:secret@example.com/r.git"),
+            "https://***@example.com/r.git"
+        );
+        assert_eq!(redact_credentials("git@host:r.git"), "git@host:r.git");
+        let err = check_git_url("ftp://user:secret@example.com/r").unwrap_err();
+        assert!(!err.0.contains("secret"), "{err}");
+    }
+}
