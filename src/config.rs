@@ -20,7 +20,11 @@ impl Secret {
 
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.is_set() { "Secret(***)" } else { "Secret(unset)" })
+        f.write_str(if self.is_set() {
+            "Secret(***)"
+        } else {
+            "Secret(unset)"
+        })
     }
 }
 
@@ -33,7 +37,11 @@ impl std::str::FromStr for Secret {
 }
 
 #[derive(Debug, Clone, Parser)]
-#[command(name = "claude-worker-farm", version, about = "Run many Claude Code terminals in Docker, from one web dashboard")]
+#[command(
+    name = "claude-worker-farm",
+    version,
+    about = "Run many Claude Code terminals in Docker, from one web dashboard"
+)]
 pub struct Config {
     /// Address and port the dashboard listens on. Use 0.0.0.0:8080 to reach it from a phone
     /// on your network.
@@ -50,7 +58,12 @@ pub struct Config {
     pub instance: String,
 
     /// Anthropic API key handed to every worker; never shown, logged or labelled.
-    #[arg(long, env = "ANTHROPIC_API_KEY", hide_env_values = true, default_value = "")]
+    #[arg(
+        long,
+        env = "ANTHROPIC_API_KEY",
+        hide_env_values = true,
+        default_value = ""
+    )]
     pub anthropic_api_key: Secret,
 
     /// Most workers that may exist at once.

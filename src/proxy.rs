@@ -14,8 +14,8 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self as tung, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-/// ttyd speaks only to clients that offer this subprotocol.
-pub const TTYD_SUBPROTOCOL: &str = "tty";
+use crate::ttyd;
+
 /// Largest message accepted from a browser. ttyd itself reassembles fragments without limit.
 pub const MAX_MESSAGE_BYTES: usize = 1 << 20;
 /// How long to keep trying to reach a worker's ttyd: a new worker may still be starting or
@@ -37,7 +37,12 @@ pub async fn relay(mut client: WebSocket, addr: SocketAddr) {
         Ok(upstream) => upstream,
         Err(e) => {
             tracing::warn!(%addr, error = %e, "terminal unreachable");
-            close(&mut client, CLOSE_TERMINAL_UNREACHABLE, "terminal unreachable").await;
+            close(
+                &mut client,
+                CLOSE_TERMINAL_UNREACHABLE,
+                "terminal unreachable",
+            )
+            .await;
             return;
         }
     };
@@ -80,7 +85,7 @@ async fn connect(addr: SocketAddr) -> Result<Upstream, tung::Error> {
         let mut request = format!("ws://{addr}/ws").into_client_request()?;
         request.headers_mut().insert(
             header::SEC_WEBSOCKET_PROTOCOL,
-            HeaderValue::from_static(TTYD_SUBPROTOCOL),
+            HeaderValue::from_static(ttyd::SUBPROTOCOL),
         );
         let config = WebSocketConfig::default().max_message_size(Some(MAX_MESSAGE_BYTES * 16));
         match tokio_tungstenite::connect_async_with_config(request, Some(config), true).await {
@@ -122,24 +127,35 @@ fn to_browser(message: Message) -> Option<ws::Message> {
 }
 
 fn close_frame(code: u16, reason: &str) -> CloseFrame {
-    CloseFrame { code, reason: reason.into() }
+    CloseFrame {
+        code,
+        reason: reason.into(),
+    }
 }
 
 async fn close(client: &mut WebSocket, code: u16, reason: &str) {
-    client.send(ws::Message::Close(Some(close_frame(code, reason)))).await.ok();
+    client
+        .send(ws::Message::Close(Some(close_frame(code, reason))))
+        .await
+        .ok();
 }
 
 /// Browsers always send `Origin` on a websocket upgrade; a page on another site must not
 /// reach our terminals with the user's cookies. Requests without `Origin` (scripts, tests)
 /// are not from a browser page and pass.
 pub fn origin_allowed(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN) else { return true };
-    let (Ok(origin), Some(Ok(host))) = (origin.to_str(), headers.get(header::HOST).map(|h| h.to_str())) else {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let (Ok(origin), Some(Ok(host))) = (
+        origin.to_str(),
+        headers.get(header::HOST).map(|h| h.to_str()),
+    ) else {
         return false;
     };
-    origin
-        .split_once("://")
-        .is_some_and(|(scheme, authority)| matches!(scheme, "http" | "https") && authority.eq_ignore_ascii_case(host))
+    origin.split_once("://").is_some_and(|(scheme, authority)| {
+        matches!(scheme, "http" | "https") && authority.eq_ignore_ascii_case(host)
+    })
 }
 
 #[cfg(test)]
@@ -157,23 +173,47 @@ mod tests {
 
     #[test]
     fn same_origin_upgrades_pass() {
-        assert!(origin_allowed(&headers(Some("http://localhost:8080"), "localhost:8080")));
-        assert!(origin_allowed(&headers(Some("https://Farm.example"), "farm.example")));
+        assert!(origin_allowed(&headers(
+            Some("http://localhost:8080"),
+            "localhost:8080"
+        )));
+        assert!(origin_allowed(&headers(
+            Some("https://Farm.example"),
+            "farm.example"
+        )));
         assert!(origin_allowed(&headers(None, "localhost:8080")));
     }
 
     #[test]
     fn cross_origin_upgrades_are_refused() {
-        assert!(!origin_allowed(&headers(Some("http://evil.example"), "localhost:8080")));
-        assert!(!origin_allowed(&headers(Some("http://localhost:8080.evil"), "localhost:8080")));
+        assert!(!origin_allowed(&headers(
+            Some("http://evil.example"),
+            "localhost:8080"
+        )));
+        assert!(!origin_allowed(&headers(
+            Some("http://localhost:8080.evil"),
+            "localhost:8080"
+        )));
         assert!(!origin_allowed(&headers(Some("null"), "localhost:8080")));
-        assert!(!origin_allowed(&headers(Some("file://localhost:8080"), "localhost:8080")));
+        assert!(!origin_allowed(&headers(
+            Some("file://localhost:8080"),
+            "localhost:8080"
+        )));
     }
 
     #[test]
     fn frames_that_crash_ttyd_never_reach_it() {
-        assert!(matches!(to_ttyd(ws::Message::Binary(Vec::new().into())), Forward::Skip));
-        assert!(matches!(to_ttyd(ws::Message::Text("".into())), Forward::Skip));
-        assert!(matches!(to_ttyd(ws::Message::Binary(b"0x".to_vec().into())), Forward::Send(_)));
+        assert!(matches!(
+            to_ttyd(ws::Message::Binary(Vec::new().into())),
+            Forward::Skip
+        ));
+        assert!(matches!(
+            to_ttyd(ws::Message::Text("".into())),
+            Forward::Skip
+        ));
+        assert!(matches!(
+            to_ttyd(ws::Message::Binary(b"0x".to_vec().into())),
+            Forward::Send(_)
+        ));
     }
 }

@@ -82,7 +82,10 @@ impl DockerRuntime {
                 labels: Some(owned.clone()),
                 ..Default::default()
             };
-            self.docker.create_volume(request).await.map_err(docker_error)?;
+            self.docker
+                .create_volume(request)
+                .await
+                .map_err(docker_error)?;
         }
         Ok(())
     }
@@ -100,7 +103,11 @@ impl DockerRuntime {
     pub async fn start_worker(&self, spec: &WorkerSpec) -> Result<(), FarmError> {
         let name = container_name(&spec.id);
         let options = CreateContainerOptionsBuilder::default().name(&name).build();
-        match self.docker.create_container(Some(options), self.container_body(spec)).await {
+        match self
+            .docker
+            .create_container(Some(options), self.container_body(spec))
+            .await
+        {
             Ok(_) => {}
             Err(e) if status_of(&e) == Some(409) => {
                 return Err(FarmError::AlreadyExists(spec.id.clone()))
@@ -116,12 +123,18 @@ impl DockerRuntime {
 
     fn container_body(&self, spec: &WorkerSpec) -> ContainerCreateBody {
         let c = &self.config;
-        let mut env = vec![format!("WORKER_ID={}", spec.id), "TERM=xterm-256color".into()];
+        let mut env = vec![
+            format!("WORKER_ID={}", spec.id),
+            "TERM=xterm-256color".into(),
+        ];
         if let Some(repo) = &spec.git_repo {
             env.push(format!("GIT_REPO={repo}"));
         }
         if c.anthropic_api_key.is_set() {
-            env.push(format!("ANTHROPIC_API_KEY={}", c.anthropic_api_key.expose()));
+            env.push(format!(
+                "ANTHROPIC_API_KEY={}",
+                c.anthropic_api_key.expose()
+            ));
         }
         // Our labels go in last so nothing a user supplies can override them.
         let mut labels = HashMap::new();
@@ -160,9 +173,19 @@ impl DockerRuntime {
 
     /// Every worker container of this farm, running or not, oldest first.
     pub async fn list_workers(&self) -> Result<Vec<WorkerContainer>, FarmError> {
-        let filters = HashMap::from([("label", vec![labels::instance_filter(&self.config.instance)])]);
-        let options = ListContainersOptionsBuilder::default().all(true).filters(&filters).build();
-        let summaries = self.docker.list_containers(Some(options)).await.map_err(docker_error)?;
+        let filters = HashMap::from([(
+            "label",
+            vec![labels::instance_filter(&self.config.instance)],
+        )]);
+        let options = ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&filters)
+            .build();
+        let summaries = self
+            .docker
+            .list_containers(Some(options))
+            .await
+            .map_err(docker_error)?;
         let mut workers: Vec<_> = summaries.iter().filter_map(worker_from_summary).collect();
         workers.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
         Ok(workers)
@@ -170,7 +193,11 @@ impl DockerRuntime {
 
     pub async fn remove_worker(&self, id: &str) -> Result<Removal, FarmError> {
         let options = RemoveContainerOptionsBuilder::default().force(true).build();
-        match self.docker.remove_container(&container_name(id), Some(options)).await {
+        match self
+            .docker
+            .remove_container(&container_name(id), Some(options))
+            .await
+        {
             Ok(()) => Ok(Removal::Removed),
             Err(e) if status_of(&e) == Some(404) => Ok(Removal::AlreadyGone),
             Err(e) => Err(docker_error(e)),
@@ -179,7 +206,11 @@ impl DockerRuntime {
 
     /// Where the worker's ttyd listens, on the workers' network.
     pub async fn terminal_addr(&self, id: &str) -> Result<SocketAddr, FarmError> {
-        let inspect = match self.docker.inspect_container(&container_name(id), None).await {
+        let inspect = match self
+            .docker
+            .inspect_container(&container_name(id), None)
+            .await
+        {
             Ok(inspect) => inspect,
             Err(e) if status_of(&e) == Some(404) => return Err(FarmError::NotFound(id.to_owned())),
             Err(e) => return Err(docker_error(e)),
@@ -221,12 +252,17 @@ fn worker_from_summary(summary: &ContainerSummary) -> Option<WorkerContainer> {
             WorkerStatus::Stopping
         }
         Some(ContainerSummaryStateEnum::EXITED | ContainerSummaryStateEnum::DEAD) => {
-            WorkerStatus::Exited { code: exit_code(summary.status.as_deref().unwrap_or("")) }
+            WorkerStatus::Exited {
+                code: exit_code(summary.status.as_deref().unwrap_or("")),
+            }
         }
         _ => WorkerStatus::Starting,
     };
     Some(WorkerContainer {
-        name: labels.get(labels::NAME).cloned().unwrap_or_else(|| id.clone()),
+        name: labels
+            .get(labels::NAME)
+            .cloned()
+            .unwrap_or_else(|| id.clone()),
         git_repo: labels.get(labels::GIT_REPO).cloned(),
         id,
         status,

@@ -25,7 +25,11 @@ impl WorkerService {
     pub async fn start(config: Config) -> Result<Self, FarmError> {
         let runtime = DockerRuntime::connect(config.clone()).await?;
         runtime.prepare().await?;
-        Ok(WorkerService { runtime, config: Arc::new(config), create_lock: Arc::default() })
+        Ok(WorkerService {
+            runtime,
+            config: Arc::new(config),
+            create_lock: Arc::default(),
+        })
     }
 
     pub fn config(&self) -> &Config {
@@ -33,7 +37,13 @@ impl WorkerService {
     }
 
     pub async fn list(&self) -> Result<Vec<Worker>, FarmError> {
-        Ok(self.runtime.list_workers().await?.into_iter().map(to_worker).collect())
+        Ok(self
+            .runtime
+            .list_workers()
+            .await?
+            .into_iter()
+            .map(to_worker)
+            .collect())
     }
 
     pub async fn get(&self, id: &str) -> Result<Worker, FarmError> {

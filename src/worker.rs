@@ -84,11 +84,18 @@ impl std::error::Error for InvalidInput {}
 impl NewWorker {
     /// Checks the request. `fallback_id` names a worker whose name is empty or has no
     /// characters a slug can keep (the caller supplies something unique).
-    pub fn validate(&self, fallback_id: impl FnOnce() -> String) -> Result<WorkerSpec, InvalidInput> {
+    pub fn validate(
+        &self,
+        fallback_id: impl FnOnce() -> String,
+    ) -> Result<WorkerSpec, InvalidInput> {
         let name = self.name.as_deref().map(str::trim).unwrap_or("");
         check_name(name)?;
         let id = slug(name).unwrap_or_else(fallback_id);
-        let name = if name.is_empty() { id.clone() } else { name.to_owned() };
+        let name = if name.is_empty() {
+            id.clone()
+        } else {
+            name.to_owned()
+        };
         let git_repo = match self.git_repo.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(url) => Some(check_git_url(url)?.to_owned()),
@@ -105,7 +112,8 @@ fn check_name(name: &str) -> Result<(), InvalidInput> {
     }
     if name.chars().any(char::is_control) {
         return Err(InvalidInput(
-            "the name contains control characters: use letters, digits, spaces and punctuation".into(),
+            "the name contains control characters: use letters, digits, spaces and punctuation"
+                .into(),
         ));
     }
     Ok(())
@@ -175,7 +183,8 @@ pub fn check_git_url(url: &str) -> Result<&str, InvalidInput> {
     let plain = |s: &str| {
         !s.is_empty()
             && !s.starts_with('-')
-            && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
     };
     if !plain(user) || !plain(host) || path.is_empty() {
         return Err(refuse());
@@ -202,15 +211,21 @@ mod tests {
     use super::*;
 
     fn spec(name: Option<&str>, git: Option<&str>) -> Result<WorkerSpec, InvalidInput> {
-        NewWorker { name: name.map(Into::into), git_repo: git.map(Into::into) }
-            .validate(|| "worker-0001".into())
+        NewWorker {
+            name: name.map(Into::into),
+            git_repo: git.map(Into::into),
+        }
+        .validate(|| "worker-0001".into())
     }
 
     #[test]
     fn display_names_become_slugs() {
         let s = spec(Some("  My Worker  "), None).unwrap();
         assert_eq!((s.id.as_str(), s.name.as_str()), ("my-worker", "My Worker"));
-        assert_eq!(slug("Fix: bug #12 (urgent!)").as_deref(), Some("fix-bug-12-urgent"));
+        assert_eq!(
+            slug("Fix: bug #12 (urgent!)").as_deref(),
+            Some("fix-bug-12-urgent")
+        );
         assert_eq!(slug("--a__b--").as_deref(), Some("a-b"));
         assert_eq!(slug("日本語"), None);
         assert_eq!(slug(&"x".repeat(100)).unwrap().len(), MAX_ID_CHARS);
@@ -225,8 +240,14 @@ mod tests {
 
     #[test]
     fn bad_names_are_refused_with_a_reason() {
-        assert!(spec(Some(&"a".repeat(65)), None).unwrap_err().0.contains("at most 64"));
-        assert!(spec(Some("a\u{7}b"), None).unwrap_err().0.contains("control"));
+        assert!(spec(Some(&"a".repeat(65)), None)
+            .unwrap_err()
+            .0
+            .contains("at most 64"));
+        assert!(spec(Some("a\u{7}b"), None)
+            .unwrap_err()
+            .0
+            .contains("control"));
     }
 
     #[test]

@@ -1,0 +1,126 @@
+//! The dashboard: every worker of the farm as a card, and the form that creates one.
+
+use farm::worker::Worker;
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::errors::message;
+
+#[server(prefix = "/rpc")]
+pub async fn list_workers() -> Result<Vec<Worker>, ServerFnError> {
+    let service = expect_context::<farm::WorkerService>();
+    service.list().await.map_err(ServerFnError::new)
+}
+
+#[server(prefix = "/rpc")]
+pub async fn create_worker(name: String, git_repo: String) -> Result<Worker, ServerFnError> {
+    let service = expect_context::<farm::WorkerService>();
+    let request = farm::worker::NewWorker {
+        name: Some(name),
+        git_repo: Some(git_repo),
+    };
+    service.create(request).await.map_err(ServerFnError::new)
+}
+
+#[server(prefix = "/rpc")]
+pub async fn delete_worker(id: String) -> Result<(), ServerFnError> {
+    let service = expect_context::<farm::WorkerService>();
+    service.delete(&id).await.map_err(ServerFnError::new)
+}
+
+#[component]
+pub fn Dashboard() -> impl IntoView {
+    let create = ServerAction::<CreateWorker>::new();
+    let delete = ServerAction::<DeleteWorker>::new();
+    let workers = Resource::new(
+        move || (create.version().get(), delete.version().get()),
+        |_| list_workers(),
+    );
+    let create_error = move || {
+        create.value().get().and_then(Result::err).map(|e| {
+            view! { <p class="form-error" role="alert">{message(&e)}</p> }
+        })
+    };
+    let delete_error = move || {
+        delete.value().get().and_then(Result::err).map(|e| {
+            view! { <p class="form-error" role="alert">{message(&e)}</p> }
+        })
+    };
+
+    view! {
+        <header class="topbar">
+            <h1>"Claude Worker Farm"</h1>
+        </header>
+        <main class="dashboard">
+            <section class="panel create-panel">
+                <h2>"New worker"</h2>
+                <ActionForm action=create attr:class="create-form">
+                    <label>
+                        <span>"Name"</span>
+                        <input type="text" name="name" placeholder="My Worker" maxlength="64" autocomplete="off"/>
+                    </label>
+                    <label>
+                        <span>"Git repository"</span>
+                        <input type="text" name="git_repo" placeholder="https://github.com/user/repo.git"
+                            autocomplete="off" autocapitalize="off" spellcheck="false"/>
+                    </label>
+                    <button type="submit" class="primary" disabled=move || create.pending().get()>
+                        {move || if create.pending().get() { "Creating…" } else { "Create worker" }}
+                    </button>
+                </ActionForm>
+                {create_error}
+            </section>
+            <section class="workers">
+                {delete_error}
+                <Transition fallback=|| view! { <p class="page-message">"Loading workers…"</p> }>
+                    {move || workers.get().map(|result| match result {
+                        Ok(list) if list.is_empty() => view! {
+                            <p class="page-message">"No workers yet: create one to get a terminal."</p>
+                        }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="worker-grid">
+                                {list.into_iter().map(|w| view! { <WorkerCard worker=w delete/> }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(e) => view! { <p class="form-error" role="alert">{message(&e)}</p> }.into_any(),
+                    })}
+                </Transition>
+            </section>
+        </main>
+    }
+}
+
+#[component]
+fn WorkerCard(worker: Worker, delete: ServerAction<DeleteWorker>) -> impl IntoView {
+    // Deleting ends the tmux session: the first press only asks for a second one.
+    let confirming = RwSignal::new(false);
+    let id = worker.id.clone();
+    let on_delete = move |_| {
+        if confirming.get_untracked() {
+            delete.dispatch(DeleteWorker { id: id.clone() });
+        } else {
+            confirming.set(true);
+        }
+    };
+    let status = worker.status.label();
+    view! {
+        <li class="worker-card" data-worker=worker.id.clone()>
+            <div class="worker-head">
+                <h3>{worker.name.clone()}</h3>
+                <span class=format!("badge status-{status}")>{status}</span>
+            </div>
+            <p class="worker-id">{worker.id.clone()}</p>
+            {worker.git_repo.clone().map(|repo| {
+                let title = repo.clone();
+                view! { <p class="worker-repo" title=title>{repo}</p> }
+            })}
+            <div class="worker-actions">
+                <A href=worker.terminal_url.clone() attr:class="button primary">"Open terminal"</A>
+                <a class="button" href=worker.terminal_url.clone() target="_blank" rel="noopener">"New tab"</a>
+                <button class="danger" on:click=on_delete on:blur=move |_| confirming.set(false)>
+                    {move || if confirming.get() { "Really delete?" } else { "Delete" }}
+                </button>
+            </div>
+        </li>
+    }
+}

@@ -1,0 +1,65 @@
+//! The terminal component: an xterm.js terminal in the browser, attached to a worker's ttyd
+//! through the dashboard's websocket proxy. The server renders only its empty box.
+
+#[cfg(feature = "hydrate")]
+mod session;
+#[cfg(feature = "hydrate")]
+mod xterm;
+
+use leptos::prelude::*;
+
+/// The state of the websocket behind a terminal, shown beside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionState {
+    Connecting,
+    Connected,
+    Disconnected,
+}
+
+impl ConnectionState {
+    pub fn label(self) -> &'static str {
+        match self {
+            ConnectionState::Connecting => "connecting",
+            ConnectionState::Connected => "connected",
+            ConnectionState::Disconnected => "disconnected",
+        }
+    }
+}
+
+/// Path of the websocket that reaches a worker's terminal through our proxy.
+pub fn websocket_path(id: &str) -> String {
+    format!("/api/workers/{id}/terminal")
+}
+
+#[component]
+pub fn Terminal(id: String, state: RwSignal<ConnectionState>) -> impl IntoView {
+    let host = NodeRef::<leptos::html::Div>::new();
+
+    #[cfg(feature = "hydrate")]
+    {
+        let id = id.clone();
+        Effect::new(move |started: Option<bool>| {
+            if started == Some(true) {
+                return true;
+            }
+            let Some(element) = host.get() else {
+                return false;
+            };
+            match session::Session::start(&element, &websocket_path(&id), state) {
+                Ok(session) => {
+                    let session = send_wrapper::SendWrapper::new(session);
+                    on_cleanup(move || drop(session));
+                }
+                Err(e) => {
+                    leptos::logging::error!("terminal failed to start: {e:?}");
+                    state.set(ConnectionState::Disconnected);
+                }
+            }
+            true
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = state;
+
+    view! { <div class="terminal" node_ref=host data-worker=id></div> }
+}

@@ -1,0 +1,101 @@
+//! A real farm for tests: the real server on port 0, a real Docker engine, a fresh instance
+//! name so that each test owns its network, volumes and containers, and removes them after.
+
+use std::process::Command;
+use std::time::Duration;
+
+use clap::Parser;
+use farm::config::Config;
+use farm::{labels, WorkerService};
+use rand::Rng;
+use tokio::net::TcpListener;
+
+/// Upper bound for anything a test waits for; generous because CI machines are slow. It only
+/// turns a hang into a failure, it measures nothing.
+pub const PATIENCE: Duration = Duration::from_secs(90);
+
+pub struct TestFarm {
+    pub base: String,
+    pub instance: String,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl TestFarm {
+    pub async fn start() -> TestFarm {
+        let instance = format!("cwf-test-{:08x}", rand::rng().random::<u32>());
+        let image = std::env::var("WORKER_IMAGE").unwrap_or_else(|_| "claude-worker:test".into());
+        let config =
+            Config::parse_from(["farm", "--instance", &instance, "--worker-image", &image]);
+        let service = WorkerService::start(config)
+            .await
+            .expect("these tests need a running Docker engine (scripts/setup.sh starts one)");
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let server = tokio::spawn(async move {
+            server::serve(listener, service, std::future::pending())
+                .await
+                .unwrap();
+        });
+        TestFarm {
+            base,
+            instance,
+            server,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.base)
+    }
+
+    /// Names of the Docker containers that carry this farm's label, running or not.
+    pub fn containers(&self) -> Vec<String> {
+        docker(&[
+            "ps",
+            "-a",
+            "--format",
+            "{{.Names}}",
+            "--filter",
+            &self.label(),
+        ])
+        .lines()
+        .map(str::to_owned)
+        .collect()
+    }
+
+    fn label(&self) -> String {
+        format!("label={}", labels::instance_filter(&self.instance))
+    }
+}
+
+impl Drop for TestFarm {
+    fn drop(&mut self) {
+        self.server.abort();
+        let containers = self.containers();
+        if !containers.is_empty() {
+            let mut args = vec!["rm", "-f"];
+            args.extend(containers.iter().map(String::as_str));
+            docker(&args);
+        }
+        docker(&["network", "rm", &format!("{}_workers", self.instance)]);
+        docker(&[
+            "volume",
+            "rm",
+            &format!("{}_shared-repos", self.instance),
+            &format!("{}_shared-state", self.instance),
+        ]);
+    }
+}
+
+/// Runs the docker CLI and returns its standard output.
+pub fn docker(args: &[&str]) -> String {
+    let out = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("the docker CLI must be installed");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A unique token for a test to look for in terminal output.
+pub fn token() -> String {
+    format!("{:010x}", rand::rng().random::<u64>() >> 24)
+}

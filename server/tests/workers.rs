@@ -1,0 +1,217 @@
+//! Workers end to end against a real Docker engine: the REST API creates a container from the
+//! worker image, the proxy carries ttyd's protocol to its tmux session, delete leaves nothing.
+
+mod support;
+
+use std::time::Instant;
+
+use farm::ttyd::{self, ServerMessage};
+use futures_util::{SinkExt, StreamExt};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use support::{docker, token, TestFarm, PATIENCE};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn open_terminal(
+    farm: &TestFarm,
+    id: &str,
+    origin: Option<&str>,
+) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
+    let mut request =
+        format!("ws://{}/api/workers/{id}/terminal", farm.base).into_client_request()?;
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        HeaderValue::from_static(ttyd::SUBPROTOCOL),
+    );
+    if let Some(origin) = origin {
+        request
+            .headers_mut()
+            .insert("origin", HeaderValue::from_str(origin).unwrap());
+    }
+    let (socket, response) = tokio_tungstenite::connect_async(request).await?;
+    assert_eq!(
+        response.headers()["sec-websocket-protocol"],
+        ttyd::SUBPROTOCOL
+    );
+    Ok(socket)
+}
+
+/// Reads terminal output until it contains `needle`, re-sending `command` every few seconds
+/// (a shell that is still starting may miss the first one).
+async fn run_until(socket: &mut Socket, command: &str, needle: &str) -> String {
+    let mut seen = String::new();
+    let deadline = Instant::now() + PATIENCE;
+    while Instant::now() < deadline {
+        socket
+            .send(Message::binary(ttyd::input(command.as_bytes())))
+            .await
+            .unwrap();
+        let round = tokio::time::sleep(std::time::Duration::from_secs(3));
+        tokio::pin!(round);
+        loop {
+            tokio::select! {
+                _ = &mut round => break,
+                message = socket.next() => {
+                    let message = message.expect("the terminal closed").expect("websocket error");
+                    if let ServerMessage::Output(bytes) = ttyd::parse(&message.into_data()) {
+                        seen.push_str(&String::from_utf8_lossy(bytes));
+                        if seen.contains(needle) {
+                            return seen;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    panic!("never saw {needle:?} in the terminal; it showed:\n{seen}");
+}
+
+#[tokio::test]
+async fn a_worker_terminal_round_trips_through_the_proxy() {
+    let farm = TestFarm::start().await;
+    let http = reqwest::Client::new();
+
+    let started = Instant::now();
+    let response = http
+        .post(farm.url("/api/workers"))
+        .json(&json!({"name": "Echo Test"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let worker: Value = response.json().await.unwrap();
+    assert_eq!(worker["id"], "echo-test");
+    assert_eq!(worker["name"], "Echo Test");
+    assert_eq!(worker["terminal_url"], "/workers/echo-test");
+
+    // No port of the worker is published on the host: the proxy is the only way in.
+    assert_eq!(docker(&["port", "claude-worker-echo-test"]).trim(), "");
+    let ports = docker(&[
+        "inspect",
+        "-f",
+        "{{json .HostConfig.PortBindings}}",
+        "claude-worker-echo-test",
+    ]);
+    assert!(
+        matches!(ports.trim(), "{}" | "null"),
+        "published ports: {ports}"
+    );
+
+    let mut socket = open_terminal(&farm, "echo-test", None).await.unwrap();
+    socket
+        .send(Message::binary(ttyd::handshake(80, 24)))
+        .await
+        .unwrap();
+    let secret = token();
+    // The shell prints 42 only when it runs the line, so the echo of the typing never matches.
+    run_until(
+        &mut socket,
+        &format!("echo tok-{secret}-$((40+2))\r"),
+        &format!("tok-{secret}-42"),
+    )
+    .await;
+    println!(
+        "worker create -> terminal ready: {} ms",
+        started.elapsed().as_millis()
+    );
+
+    socket
+        .send(Message::binary(ttyd::resize(100, 30)))
+        .await
+        .unwrap();
+    // tmux keeps one row for its status line.
+    run_until(
+        &mut socket,
+        "echo size-$(stty size | tr ' ' x)\r",
+        "size-29x100",
+    )
+    .await;
+    socket.close(None).await.ok();
+
+    let response = http
+        .delete(farm.url("/api/workers/echo-test"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let response = http
+        .get(farm.url("/api/workers/echo-test"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(farm.containers(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn bad_requests_get_clear_errors_and_create_nothing() {
+    let farm = TestFarm::start().await;
+    let http = reqwest::Client::new();
+    let post = |body: Value| http.post(farm.url("/api/workers")).json(&body).send();
+
+    for (body, fragment) in [
+        (json!({"name": "a\u{1}b"}), "control characters"),
+        (json!({"name": "x".repeat(65)}), "at most 64"),
+        (
+            json!({"git_repo": "ext::sh%20-c%20id"}),
+            "unsupported git URL",
+        ),
+        (
+            json!({"git_repo": "--upload-pack=touch /tmp/pwned"}),
+            "must not start with '-'",
+        ),
+        (json!({"git_repo": "file:///etc"}), "unsupported git URL"),
+    ] {
+        let response = post(body.clone()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
+        let error: Value = response.json().await.unwrap();
+        assert_eq!(error["code"], "invalid_input");
+        assert!(
+            error["error"].as_str().unwrap().contains(fragment),
+            "{body} -> {error}"
+        );
+    }
+    let response = http
+        .post(farm.url("/api/workers"))
+        .body("{not json")
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        farm.containers(),
+        Vec::<String>::new(),
+        "a refused request left a container"
+    );
+
+    assert_eq!(
+        post(json!({"name": "twin"})).await.unwrap().status(),
+        StatusCode::CREATED
+    );
+    let response = post(json!({"name": "Twin"})).await.unwrap();
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["code"],
+        "already_exists"
+    );
+    assert_eq!(farm.containers(), vec!["claude-worker-twin".to_owned()]);
+
+    // A page on another site must not reach a terminal.
+    let refused = open_terminal(&farm, "twin", Some("http://evil.example"))
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("403"), "{refused}");
+    let unknown = open_terminal(&farm, "nobody", None).await.unwrap_err();
+    assert!(unknown.to_string().contains("404"), "{unknown}");
+
+    for path in ["/api/workers/nobody", "/api/workers/..%2Fetc"] {
+        let response = http.delete(farm.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+}
