@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{BinaryType, CloseEvent, HtmlElement, MessageEvent, ResizeObserver, WebSocket};
 
-use super::xterm::{Dimensions, Disposable, FitAddon, Terminal};
+use super::xterm::{Dimensions, Disposable, Fit, Terminal};
 use super::ConnectionState;
 
 const TERMINAL_OPTIONS: &str = r##"{
@@ -40,7 +40,7 @@ impl Session {
     ) -> Result<Session, JsValue> {
         let options = js_sys::JSON::parse(TERMINAL_OPTIONS)?;
         let terminal = Terminal::new(&options);
-        let fit = FitAddon::new();
+        let fit = Fit::new();
         terminal.load_addon(&fit);
         terminal.open(host);
         fit.fit();

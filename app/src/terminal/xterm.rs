@@ -7,6 +7,7 @@ use web_sys::HtmlElement;
 
 #[wasm_bindgen]
 extern "C" {
+    #[derive(Clone)]
     pub type Terminal;
 
     #[wasm_bindgen(constructor)]
@@ -36,13 +37,17 @@ extern "C" {
     pub fn dispose(this: &Terminal);
 
     #[wasm_bindgen(method, js_name = loadAddon)]
-    pub fn load_addon(this: &Terminal, addon: &FitAddon);
+    pub fn load_addon(this: &Terminal, addon: &Fit);
 
     #[wasm_bindgen(method, js_name = onData)]
     pub fn on_data(this: &Terminal, listener: &Closure<dyn FnMut(String)>) -> Disposable;
 
     #[wasm_bindgen(method, js_name = onResize)]
     pub fn on_resize(this: &Terminal, listener: &Closure<dyn FnMut(Dimensions)>) -> Disposable;
+}
+
+#[wasm_bindgen]
+extern "C" {
 
     /// `{ cols, rows }` as passed to `onResize` listeners.
     pub type Dimensions;
@@ -57,13 +62,17 @@ extern "C" {
 
     #[wasm_bindgen(method)]
     pub fn dispose(this: &Disposable);
+}
 
-    #[wasm_bindgen(js_namespace = FitAddon, js_name = FitAddon)]
-    pub type FitAddon;
+/// The fit addon's UMD bundle exposes its class as `FitAddon.FitAddon`.
+#[wasm_bindgen(js_namespace = FitAddon)]
+extern "C" {
+    #[wasm_bindgen(js_name = FitAddon)]
+    pub type Fit;
 
-    #[wasm_bindgen(constructor, js_namespace = FitAddon, js_class = "FitAddon")]
-    pub fn new() -> FitAddon;
+    #[wasm_bindgen(constructor, js_class = FitAddon)]
+    pub fn new() -> Fit;
 
-    #[wasm_bindgen(method)]
-    pub fn fit(this: &FitAddon);
+    #[wasm_bindgen(method, js_class = FitAddon)]
+    pub fn fit(this: &Fit);
 }

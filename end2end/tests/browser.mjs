@@ -1,0 +1,21 @@
+// Debian's Chromium, headless, quiet on a closed network (its own download never works here).
+// Playwright gives every launch a new empty profile.
+import { chromium } from 'playwright-core';
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+}
+
+// Collects console errors and uncaught exceptions (a failed hydration shows up here).
+export function watchErrors(page) {
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(e.message));
+  return errors;
+}

@@ -1,0 +1,67 @@
+// In headless Chromium: create a worker from the dashboard, open its terminal, type a
+// command and see its output; screenshots at desktop and phone size. The server is started
+// by scripts/e2e.sh, which passes its address in FARM_URL.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { launchBrowser, watchErrors } from './browser.mjs';
+
+const BASE = process.env.FARM_URL;
+const SHOTS = process.env.SCREENSHOT_DIR;
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+
+async function shot(page, name) {
+  const file = path.join(SHOTS, `${name}.png`);
+  await page.screenshot({ path: file });
+  console.log(`screenshot: ${file}`);
+}
+
+async function typeAndSee(page, command, expected) {
+  await page.locator('.terminal').click();
+  await page.keyboard.type(command);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(
+    (text) => document.querySelector('.terminal .xterm-rows')?.textContent.includes(text),
+    expected,
+    { timeout: 60_000 },
+  );
+}
+
+test('create a worker from the dashboard and use its terminal', async () => {
+  assert.ok(BASE, 'FARM_URL must name the dashboard (scripts/e2e.sh sets it)');
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.newPage({ viewport: DESKTOP });
+    const errors = watchErrors(page);
+
+    await page.goto(`${BASE}/`, { waitUntil: 'networkidle' });
+    await page.getByPlaceholder('My Worker').fill('E2E Worker');
+    await page.getByRole('button', { name: 'Create worker' }).click();
+    const card = page.locator('[data-worker="e2e-worker"]');
+    await card.waitFor({ timeout: 60_000 });
+    await shot(page, 'dashboard-desktop');
+
+    await card.getByRole('link', { name: 'Open terminal' }).click();
+    await page.waitForURL(`${BASE}/workers/e2e-worker`);
+    await page.locator('.badge.conn-connected').waitFor({ timeout: 60_000 });
+    // 6*7 is worked out by the shell, so only the command's output can contain 42.
+    await typeAndSee(page, 'echo e2e-$((6*7))-ok', 'e2e-42-ok');
+    await shot(page, 'terminal-desktop');
+
+    // The same session from a phone-sized tab: tmux shows what was typed before.
+    const phone = await browser.newPage({ viewport: PHONE, isMobile: true, hasTouch: true });
+    const phoneErrors = watchErrors(phone);
+    await phone.goto(`${BASE}/workers/e2e-worker`, { waitUntil: 'networkidle' });
+    await phone.locator('.badge.conn-connected').waitFor({ timeout: 60_000 });
+    await typeAndSee(phone, 'echo phone-$((6*7))', 'phone-42');
+    await shot(phone, 'terminal-phone');
+    await phone.goto(`${BASE}/`, { waitUntil: 'networkidle' });
+    await shot(phone, 'dashboard-phone');
+
+    assert.deepEqual(errors, [], 'console errors on the desktop page');
+    assert.deepEqual(phoneErrors, [], 'console errors on the phone page');
+  } finally {
+    await browser.close();
+  }
+});

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs every test: formatting and lints (server and WASM builds), unit tests, the Docker
+# integration tests, the release build, and the end-to-end test in headless Chromium.
+# Installs and starts what is missing first. A missing Docker engine, Chromium or image is
+# a failure, never a skip.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+
+cd "$REPO_ROOT"
+started=$(date +%s)
+step() { log "$1 ($(( $(date +%s) - started )) s)"; }
+
+step "setup"
+"$REPO_ROOT/scripts/setup.sh"
+step "worker image for tests (without the Claude Code CLI)"
+INSTALL_CLAUDE=0 WORKER_IMAGE=claude-worker:test "$REPO_ROOT/scripts/build-worker-image.sh"
+export WORKER_IMAGE=claude-worker:test
+
+step "cargo fmt"
+cargo fmt --all -- --check
+step "clippy (server side)"
+cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
+step "clippy (browser side)"
+cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+step "unit and Docker integration tests"
+cargo test --workspace --exclude frontend -- --nocapture
+
+step "release build"
+"$REPO_ROOT/scripts/build.sh"
+step "end-to-end test in headless Chromium"
+"$REPO_ROOT/scripts/e2e.sh"
+
+step "all tests passed"
