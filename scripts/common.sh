@@ -16,6 +16,8 @@ WASM_BINDGEN_VERSION=0.2.130
 # Local image names. The base is made with debootstrap where no image registry answers.
 BASE_IMAGE=${FARM_BASE_IMAGE:-claude-farm-base:sid}
 WORKER_IMAGE=${WORKER_IMAGE:-claude-worker:latest}
+# The image the tests use: the worker without the Claude Code CLI, quick to build.
+TEST_WORKER_IMAGE=claude-worker:test
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -15,7 +15,7 @@ server_log=$(mktemp /tmp/claude-farm-e2e.XXXXXX.log)
 export SCREENSHOT_DIR="$REPO_ROOT/end2end/screenshots"
 mkdir -p "$SCREENSHOT_DIR"
 
-FARM_BIND="127.0.0.1:$port" FARM_INSTANCE="$instance" WORKER_IMAGE="${WORKER_IMAGE:-claude-worker:test}" \
+FARM_BIND="127.0.0.1:$port" FARM_INSTANCE="$instance" WORKER_IMAGE="$TEST_WORKER_IMAGE" \
   LEPTOS_SITE_ROOT="$REPO_ROOT/target/site" "$binary" >"$server_log" 2>&1 &
 server=$!
 cleanup() {

@@ -4,7 +4,7 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
-apt_packages=(docker.io iptables binaryen debootstrap chromium redis-server fonts-dejavu-core)
+apt_packages=(docker.io iptables debootstrap chromium redis-server fonts-dejavu-core curl)
 
 need_apt=()
 for pkg in "${apt_packages[@]}"; do
@@ -31,7 +31,7 @@ if ! cargo leptos --version 2>/dev/null | grep -q " $CARGO_LEPTOS_VERSION"; then
   cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads --force
 fi
 
-if [ ! -d "$REPO_ROOT/node_modules/@xterm/xterm" ] || [ "$REPO_ROOT/package-lock.json" -nt "$REPO_ROOT/node_modules/.package-lock.json" ]; then
+if [ ! -x "$REPO_ROOT/node_modules/.bin/wasm-opt" ] || [ "$REPO_ROOT/package-lock.json" -nt "$REPO_ROOT/node_modules/.package-lock.json" ]; then
   log "installing npm packages from package-lock.json"
   (cd "$REPO_ROOT" && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -13,8 +13,8 @@ step() { log "$1 ($(( $(date +%s) - started )) s)"; }
 step "setup"
 "$REPO_ROOT/scripts/setup.sh"
 step "worker image for tests (without the Claude Code CLI)"
-INSTALL_CLAUDE=0 WORKER_IMAGE=claude-worker:test "$REPO_ROOT/scripts/build-worker-image.sh"
-export WORKER_IMAGE=claude-worker:test
+INSTALL_CLAUDE=0 WORKER_IMAGE="$TEST_WORKER_IMAGE" "$REPO_ROOT/scripts/build-worker-image.sh"
+export WORKER_IMAGE="$TEST_WORKER_IMAGE"
 
 step "cargo fmt"
 cargo fmt --all -- --check

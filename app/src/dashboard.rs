@@ -36,6 +36,15 @@ pub fn Dashboard() -> impl IntoView {
         move || (create.version().get(), delete.version().get()),
         |_| list_workers(),
     );
+    // A created worker appears in the list; the form empties for the next one.
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move || {
+        if matches!(create.value().get(), Some(Ok(_))) {
+            if let Some(form) = form.get() {
+                form.reset();
+            }
+        }
+    });
     let create_error = move || {
         create.value().get().and_then(Result::err).map(|e| {
             view! { <p class="form-error" role="alert">{message(&e)}</p> }
@@ -54,7 +63,7 @@ pub fn Dashboard() -> impl IntoView {
         <main class="dashboard">
             <section class="panel create-panel">
                 <h2>"New worker"</h2>
-                <ActionForm action=create attr:class="create-form">
+                <ActionForm action=create node_ref=form attr:class="create-form">
                     <label>
                         <span>"Name"</span>
                         <input type="text" name="name" placeholder="My Worker" maxlength="64" autocomplete="off"/>

@@ -18,11 +18,11 @@ async function shot(page, name) {
 }
 
 async function typeAndSee(page, command, expected) {
-  await page.locator('.terminal').click();
+  await page.locator('.term-host').click();
   await page.keyboard.type(command);
   await page.keyboard.press('Enter');
   await page.waitForFunction(
-    (text) => document.querySelector('.terminal .xterm-rows')?.textContent.includes(text),
+    (text) => document.querySelector('.term-host .xterm-rows')?.textContent.includes(text),
     expected,
     { timeout: 60_000 },
   );
@@ -31,8 +31,9 @@ async function typeAndSee(page, command, expected) {
 test('create a worker from the dashboard and use its terminal', async () => {
   assert.ok(BASE, 'FARM_URL must name the dashboard (scripts/e2e.sh sets it)');
   const browser = await launchBrowser();
+  let page;
   try {
-    const page = await browser.newPage({ viewport: DESKTOP });
+    page = await browser.newPage({ viewport: DESKTOP });
     const errors = watchErrors(page);
 
     await page.goto(`${BASE}/`, { waitUntil: 'networkidle' });
@@ -61,6 +62,9 @@ test('create a worker from the dashboard and use its terminal', async () => {
 
     assert.deepEqual(errors, [], 'console errors on the desktop page');
     assert.deepEqual(phoneErrors, [], 'console errors on the phone page');
+  } catch (e) {
+    if (page) await shot(page, 'failure');
+    throw e;
   } finally {
     await browser.close();
   }

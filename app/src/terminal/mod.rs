@@ -37,29 +37,26 @@ pub fn Terminal(id: String, state: RwSignal<ConnectionState>) -> impl IntoView {
 
     #[cfg(feature = "hydrate")]
     {
+        // Owned by this component: when it unmounts, the session is dropped, which closes the
+        // socket and frees the terminal.
+        let live = StoredValue::new_local(None::<session::Session>);
         let id = id.clone();
-        Effect::new(move |started: Option<bool>| {
-            if started == Some(true) {
-                return true;
+        Effect::new(move || {
+            let Some(element) = host.get() else { return };
+            if live.with_value(Option::is_some) {
+                return;
             }
-            let Some(element) = host.get() else {
-                return false;
-            };
             match session::Session::start(&element, &websocket_path(&id), state) {
-                Ok(session) => {
-                    let session = send_wrapper::SendWrapper::new(session);
-                    on_cleanup(move || drop(session));
-                }
+                Ok(session) => live.set_value(Some(session)),
                 Err(e) => {
                     leptos::logging::error!("terminal failed to start: {e:?}");
                     state.set(ConnectionState::Disconnected);
                 }
             }
-            true
         });
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = state;
 
-    view! { <div class="terminal" node_ref=host data-worker=id></div> }
+    view! { <div class="term-host" node_ref=host data-worker=id></div> }
 }
