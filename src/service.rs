@@ -67,6 +67,8 @@ impl WorkerService {
         if !self.runtime.image_exists(&self.config.worker_image).await? {
             return Err(FarmError::ImageMissing(self.config.worker_image.clone()));
         }
+        // Cheap and idempotent: survives a `docker network prune` while the dashboard runs.
+        self.runtime.prepare().await?;
         self.runtime.start_worker(&spec).await?;
         tracing::info!(worker = %spec.id, "worker created");
         self.get(&spec.id).await

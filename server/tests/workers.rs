@@ -101,6 +101,43 @@ async fn a_worker_terminal_round_trips_through_the_proxy() {
         matches!(ports.trim(), "{}" | "null"),
         "published ports: {ports}"
     );
+    // Hardened and limited, labelled as ours, and the API key is in no label or answer.
+    let host = docker(&[
+        "inspect",
+        "-f",
+        "{{json .HostConfig}}",
+        "claude-worker-echo-test",
+    ]);
+    let host: Value = serde_json::from_str(&host).unwrap();
+    assert_eq!(host["CapDrop"], json!(["ALL"]));
+    assert_eq!(host["SecurityOpt"], json!(["no-new-privileges"]));
+    assert!(host["Memory"].as_i64().unwrap() > 0);
+    assert!(host["PidsLimit"].as_i64().unwrap() > 0);
+    let labels = docker(&[
+        "inspect",
+        "-f",
+        "{{json .Config.Labels}}",
+        "claude-worker-echo-test",
+    ]);
+    let labels: Value = serde_json::from_str(&labels).unwrap();
+    assert_eq!(
+        labels["farm.claude-worker.instance"],
+        farm.instance.as_str()
+    );
+    assert_eq!(labels["farm.claude-worker.id"], "echo-test");
+    assert!(!labels.to_string().contains(&farm.api_key));
+    let listed = http.get(farm.url("/api/workers")).send().await.unwrap();
+    let listed = listed.text().await.unwrap();
+    assert!(listed.contains("echo-test") && !listed.contains(&farm.api_key));
+    let page = http
+        .get(farm.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Claude Worker Farm") && !page.contains(&farm.api_key));
 
     let mut socket = open_terminal(&farm, "echo-test", None).await.unwrap();
     socket
@@ -119,6 +156,16 @@ async fn a_worker_terminal_round_trips_through_the_proxy() {
         "worker create -> terminal ready: {} ms",
         started.elapsed().as_millis()
     );
+
+    // The worker got the API key (its last four characters are enough to tell).
+    let tail = &farm.api_key[farm.api_key.len() - 4..];
+    let expected = format!("key-{tail}-end");
+    run_until(
+        &mut socket,
+        "echo key-${ANTHROPIC_API_KEY: -4}-end\r",
+        &expected,
+    )
+    .await;
 
     socket
         .send(Message::binary(ttyd::resize(100, 30)))

@@ -17,6 +17,8 @@ pub const PATIENCE: Duration = Duration::from_secs(90);
 pub struct TestFarm {
     pub base: String,
     pub instance: String,
+    /// The API key this farm hands to its workers; it must never come back out.
+    pub api_key: String,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -24,8 +26,16 @@ impl TestFarm {
     pub async fn start() -> TestFarm {
         let instance = format!("cwf-test-{:08x}", rand::rng().random::<u32>());
         let image = std::env::var("WORKER_IMAGE").unwrap_or_else(|_| "claude-worker:test".into());
-        let config =
-            Config::parse_from(["farm", "--instance", &instance, "--worker-image", &image]);
+        let api_key = format!("sk-ant-test-{}", token());
+        let config = Config::parse_from([
+            "farm",
+            "--instance",
+            &instance,
+            "--worker-image",
+            &image,
+            "--anthropic-api-key",
+            &api_key,
+        ]);
         let service = WorkerService::start(config)
             .await
             .expect("these tests need a running Docker engine (scripts/setup.sh starts one)");
@@ -39,6 +49,7 @@ impl TestFarm {
         TestFarm {
             base,
             instance,
+            api_key,
             server,
         }
     }
