@@ -262,3 +262,36 @@ async fn bad_requests_get_clear_errors_and_create_nothing() {
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
     }
 }
+
+#[tokio::test]
+async fn a_failed_clone_still_gives_a_terminal_that_says_why() {
+    let farm = TestFarm::start().await;
+    let http = reqwest::Client::new();
+    // Nothing listens on port 1: the clone fails at once, for a real reason.
+    let body = json!({"name": "broken clone", "git_repo": "https://127.0.0.1:1/nothing.git"});
+    let response = http
+        .post(farm.url("/api/workers"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+
+    let mut socket = open_terminal(&farm, "broken-clone", None).await.unwrap();
+    socket
+        .send(Message::binary(ttyd::handshake(100, 30)))
+        .await
+        .unwrap();
+    let screen = run_until(&mut socket, "pwd\r", "/home/worker").await;
+    assert!(screen.contains("could not be cloned"), "{screen}");
+    let worker: Value = http
+        .get(farm.url("/api/workers/broken-clone"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(worker["status"]["state"], "running");
+    assert!(docker(&["logs", "claude-worker-broken-clone"]).contains("git clone failed"));
+}

@@ -97,13 +97,16 @@ impl Drop for TestFarm {
     }
 }
 
-/// Runs the docker CLI and returns its standard output.
+/// Runs the docker CLI and returns what it printed, standard output then standard error
+/// (`docker logs` replays a container's stderr on its own stderr).
 pub fn docker(args: &[&str]) -> String {
     let out = Command::new("docker")
         .args(args)
         .output()
         .expect("the docker CLI must be installed");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    text
 }
 
 /// A unique token for a test to look for in terminal output.
