@@ -35,8 +35,7 @@ impl FarmError {
         match self {
             FarmError::InvalidInput(_) => StatusCode::BAD_REQUEST,
             FarmError::NotFound(_) => StatusCode::NOT_FOUND,
-            FarmError::AlreadyExists(_) => StatusCode::CONFLICT,
-            FarmError::LimitReached(_) => StatusCode::TOO_MANY_REQUESTS,
+            FarmError::AlreadyExists(_) | FarmError::LimitReached(_) => StatusCode::CONFLICT,
             FarmError::Forbidden(_) => StatusCode::FORBIDDEN,
             FarmError::ImageMissing(_) | FarmError::DockerUnavailable(_) => {
                 StatusCode::SERVICE_UNAVAILABLE

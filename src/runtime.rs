@@ -11,6 +11,7 @@ use bollard::models::{
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
+    RestartContainerOptionsBuilder,
 };
 use bollard::Docker;
 
@@ -19,6 +20,8 @@ use crate::error::FarmError;
 use crate::labels;
 use crate::worker::{redact_credentials, WorkerSpec, WorkerStatus};
 
+/// Seconds a worker gets to stop on restart before it is killed; tmux and ttyd stop at once.
+pub const RESTART_GRACE_SECS: i32 = 5;
 /// Port ttyd listens on inside every worker (never published on the host).
 pub const TTYD_PORT: u16 = 7681;
 /// Prefix of every worker container's name: `docker logs claude-worker-<id>` works.
@@ -200,6 +203,22 @@ impl DockerRuntime {
         {
             Ok(()) => Ok(Removal::Removed),
             Err(e) if status_of(&e) == Some(404) => Ok(Removal::AlreadyGone),
+            Err(e) => Err(docker_error(e)),
+        }
+    }
+
+    /// Restarts the container: a new tmux session; the volumes under /shared keep their data.
+    pub async fn restart_worker(&self, id: &str) -> Result<(), FarmError> {
+        let options = RestartContainerOptionsBuilder::default()
+            .t(RESTART_GRACE_SECS)
+            .build();
+        match self
+            .docker
+            .restart_container(&container_name(id), Some(options))
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(e) if status_of(&e) == Some(404) => Err(FarmError::NotFound(id.to_owned())),
             Err(e) => Err(docker_error(e)),
         }
     }

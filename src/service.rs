@@ -76,6 +76,8 @@ impl WorkerService {
 
     pub async fn delete(&self, id: &str) -> Result<(), FarmError> {
         check_id(id)?;
+        // Only a worker of this farm, never one of another farm on the same engine.
+        self.get(id).await?;
         match self.runtime.remove_worker(id).await? {
             Removal::Removed => {
                 tracing::info!(worker = %id, "worker deleted");
@@ -83,6 +85,14 @@ impl WorkerService {
             }
             Removal::AlreadyGone => Err(FarmError::NotFound(id.to_owned())),
         }
+    }
+
+    pub async fn restart(&self, id: &str) -> Result<Worker, FarmError> {
+        check_id(id)?;
+        self.get(id).await?;
+        self.runtime.restart_worker(id).await?;
+        tracing::info!(worker = %id, "worker restarted");
+        self.get(id).await
     }
 
     /// Where the worker's ttyd answers; the terminal proxy connects there.

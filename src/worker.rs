@@ -52,8 +52,10 @@ impl WorkerStatus {
     }
 }
 
-/// What a user asks for when creating a worker.
+/// What a user asks for when creating a worker. Unknown fields are refused, so a typo such as
+/// `git_url` is an error instead of a worker without its repository.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewWorker {
     #[serde(default)]
     pub name: Option<String>,

@@ -28,12 +28,25 @@ pub async fn delete_worker(id: String) -> Result<(), ServerFnError> {
     service.delete(&id).await.map_err(ServerFnError::new)
 }
 
+#[server(prefix = "/rpc")]
+pub async fn restart_worker(id: String) -> Result<Worker, ServerFnError> {
+    let service = expect_context::<farm::WorkerService>();
+    service.restart(&id).await.map_err(ServerFnError::new)
+}
+
 #[component]
 pub fn Dashboard() -> impl IntoView {
     let create = ServerAction::<CreateWorker>::new();
     let delete = ServerAction::<DeleteWorker>::new();
+    let restart = ServerAction::<RestartWorker>::new();
     let workers = Resource::new(
-        move || (create.version().get(), delete.version().get()),
+        move || {
+            (
+                create.version().get(),
+                delete.version().get(),
+                restart.version().get(),
+            )
+        },
         |_| list_workers(),
     );
     // A created worker appears in the list; the form empties for the next one.
@@ -50,10 +63,15 @@ pub fn Dashboard() -> impl IntoView {
             view! { <p class="form-error" role="alert">{message(&e)}</p> }
         })
     };
-    let delete_error = move || {
-        delete.value().get().and_then(Result::err).map(|e| {
-            view! { <p class="form-error" role="alert">{message(&e)}</p> }
-        })
+    let card_error = move || {
+        let failed =
+            |e: ServerFnError| view! { <p class="form-error" role="alert">{message(&e)}</p> };
+        delete
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(failed)
+            .or_else(|| restart.value().get().and_then(Result::err).map(failed))
     };
 
     view! {
@@ -80,7 +98,7 @@ pub fn Dashboard() -> impl IntoView {
                 {create_error}
             </section>
             <section class="workers">
-                {delete_error}
+                {card_error}
                 <Transition fallback=|| view! { <p class="page-message">"Loading workers…"</p> }>
                     {move || workers.get().map(|result| match result {
                         Ok(list) if list.is_empty() => view! {
@@ -88,7 +106,7 @@ pub fn Dashboard() -> impl IntoView {
                         }.into_any(),
                         Ok(list) => view! {
                             <ul class="worker-grid">
-                                {list.into_iter().map(|w| view! { <WorkerCard worker=w delete/> }).collect_view()}
+                                {list.into_iter().map(|w| view! { <WorkerCard worker=w delete restart/> }).collect_view()}
                             </ul>
                         }.into_any(),
                         Err(e) => view! { <p class="form-error" role="alert">{message(&e)}</p> }.into_any(),
@@ -100,7 +118,11 @@ pub fn Dashboard() -> impl IntoView {
 }
 
 #[component]
-fn WorkerCard(worker: Worker, delete: ServerAction<DeleteWorker>) -> impl IntoView {
+fn WorkerCard(
+    worker: Worker,
+    delete: ServerAction<DeleteWorker>,
+    restart: ServerAction<RestartWorker>,
+) -> impl IntoView {
     // Deleting ends the tmux session: the first press only asks for a second one.
     let confirming = RwSignal::new(false);
     let id = worker.id.clone();
@@ -110,6 +132,12 @@ fn WorkerCard(worker: Worker, delete: ServerAction<DeleteWorker>) -> impl IntoVi
         } else {
             confirming.set(true);
         }
+    };
+    let restart_id = worker.id.clone();
+    let on_restart = move |_| {
+        restart.dispatch(RestartWorker {
+            id: restart_id.clone(),
+        });
     };
     let status = worker.status.label();
     view! {
@@ -126,6 +154,7 @@ fn WorkerCard(worker: Worker, delete: ServerAction<DeleteWorker>) -> impl IntoVi
             <div class="worker-actions">
                 <A href=worker.terminal_url.clone() attr:class="button primary">"Open terminal"</A>
                 <a class="button" href=worker.terminal_url.clone() target="_blank" rel="noopener">"New tab"</a>
+                <button on:click=on_restart disabled=move || restart.pending().get()>"Restart"</button>
                 <button class="danger" on:click=on_delete on:blur=move |_| confirming.set(false)>
                     {move || if confirming.get() { "Really delete?" } else { "Delete" }}
                 </button>

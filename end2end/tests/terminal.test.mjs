@@ -60,6 +60,22 @@ test('create a worker from the dashboard and use its terminal', async () => {
     await phone.goto(`${BASE}/`, { waitUntil: 'networkidle' });
     await shot(phone, 'dashboard-phone');
 
+    // Restart from the dashboard: a new session that still works.
+    await page.goto(`${BASE}/`, { waitUntil: 'networkidle' });
+    const restarted = page.waitForResponse((r) => r.url().includes('/rpc/restart_worker') && r.ok());
+    await card.getByRole('button', { name: 'Restart' }).click();
+    await restarted;
+    await card.getByRole('link', { name: 'Open terminal' }).click();
+    await page.locator('.badge.conn-connected').waitFor({ timeout: 60_000 });
+    await typeAndSee(page, 'echo after-$((2+3))', 'after-5');
+
+    // Delete asks twice, then the card goes.
+    await page.goto(`${BASE}/`, { waitUntil: 'networkidle' });
+    await card.getByRole('button', { name: 'Delete' }).click();
+    await card.getByRole('button', { name: 'Really delete?' }).click();
+    await card.waitFor({ state: 'detached', timeout: 60_000 });
+    await page.getByText('No workers yet').waitFor();
+
     assert.deepEqual(errors, [], 'console errors on the desktop page');
     assert.deepEqual(phoneErrors, [], 'console errors on the phone page');
   } catch (e) {

@@ -39,3 +39,10 @@ pub async fn delete(
     service.delete(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+pub async fn restart(
+    State(service): State<WorkerService>,
+    Path(id): Path<String>,
+) -> Result<Json<Worker>, FarmError> {
+    Ok(Json(service.restart(&id).await?))
+}

@@ -7,7 +7,7 @@ mod terminal;
 use std::future::Future;
 
 use app::{shell, App};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::serve::ListenerExt;
 use axum::Router;
 use farm::WorkerService;
@@ -30,6 +30,7 @@ pub fn router(service: WorkerService) -> Router {
     let api = Router::new()
         .route("/api/workers", get(api::list).post(api::create))
         .route("/api/workers/{id}", get(api::get).delete(api::delete))
+        .route("/api/workers/{id}/restart", post(api::restart))
         .route("/api/workers/{id}/terminal", get(terminal::upgrade))
         .with_state(service.clone());
     let routes = generate_route_list(App);

@@ -178,6 +178,31 @@ async fn a_worker_terminal_round_trips_through_the_proxy() {
         "size-29x100",
     )
     .await;
+    // Restart: a fresh tmux session, but what is under /shared stays.
+    run_until(
+        &mut socket,
+        &format!("echo kept > /shared/state/{secret} && echo saved-$((1+1))\r"),
+        "saved-2",
+    )
+    .await;
+    socket.close(None).await.ok();
+    let response = http
+        .post(farm.url("/api/workers/echo-test/restart"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut socket = open_terminal(&farm, "echo-test", None).await.unwrap();
+    socket
+        .send(Message::binary(ttyd::handshake(80, 24)))
+        .await
+        .unwrap();
+    run_until(
+        &mut socket,
+        &format!("echo state-$(cat /shared/state/{secret})\r"),
+        "state-kept",
+    )
+    .await;
     socket.close(None).await.ok();
 
     let response = http
@@ -213,6 +238,10 @@ async fn bad_requests_get_clear_errors_and_create_nothing() {
             "must not start with '-'",
         ),
         (json!({"git_repo": "file:///etc"}), "unsupported git URL"),
+        (
+            json!({"name": "typo", "git_url": "https://x/y"}),
+            "unknown field `git_url`",
+        ),
     ] {
         let response = post(body.clone()).await.unwrap();
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
@@ -294,4 +323,54 @@ async fn a_failed_clone_still_gives_a_terminal_that_says_why() {
         .unwrap();
     assert_eq!(worker["status"]["state"], "running");
     assert!(docker(&["logs", "claude-worker-broken-clone"]).contains("git clone failed"));
+}
+
+#[tokio::test]
+async fn limits_and_farm_boundaries_hold() {
+    let farm = TestFarm::start_with(&["--max-workers", "1"]).await;
+    let other = TestFarm::start().await;
+    let http = reqwest::Client::new();
+    let create = |farm: &TestFarm, name: &str| {
+        http.post(farm.url("/api/workers"))
+            .json(&json!({ "name": name }))
+            .send()
+    };
+
+    assert_eq!(
+        create(&farm, "only").await.unwrap().status(),
+        StatusCode::CREATED
+    );
+    let response = create(&farm, "one too many").await.unwrap();
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let error: Value = response.json().await.unwrap();
+    assert_eq!(error["code"], "limit_reached");
+    assert!(
+        error["error"].as_str().unwrap().contains("MAX_WORKERS"),
+        "{error}"
+    );
+    assert_eq!(farm.containers(), vec!["claude-worker-only".to_owned()]);
+
+    // Another farm on the same engine sees nothing of this one and cannot touch it.
+    let listed: Value = http
+        .get(other.url("/api/workers"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed, json!([]));
+    for request in [
+        http.delete(other.url("/api/workers/only")),
+        http.post(other.url("/api/workers/only/restart")),
+        http.get(other.url("/api/workers/only")),
+    ] {
+        assert_eq!(
+            request.send().await.unwrap().status(),
+            StatusCode::NOT_FOUND
+        );
+    }
+    let terminal = open_terminal(&other, "only", None).await.unwrap_err();
+    assert!(terminal.to_string().contains("404"), "{terminal}");
+    assert_eq!(farm.containers(), vec!["claude-worker-only".to_owned()]);
 }

@@ -24,18 +24,27 @@ pub struct TestFarm {
 
 impl TestFarm {
     pub async fn start() -> TestFarm {
+        TestFarm::start_with(&[]).await
+    }
+
+    /// A farm with extra command-line settings, e.g. `["--max-workers", "1"]`.
+    pub async fn start_with(settings: &[&str]) -> TestFarm {
         let instance = format!("cwf-test-{:08x}", rand::rng().random::<u32>());
         let image = std::env::var("WORKER_IMAGE").unwrap_or_else(|_| "claude-worker:test".into());
         let api_key = format!("sk-ant-test-{}", token());
-        let config = Config::parse_from([
-            "farm",
-            "--instance",
-            &instance,
-            "--worker-image",
-            &image,
-            "--anthropic-api-key",
-            &api_key,
-        ]);
+        let config = Config::parse_from(
+            [
+                "farm",
+                "--instance",
+                &instance,
+                "--worker-image",
+                &image,
+                "--anthropic-api-key",
+                &api_key,
+            ]
+            .into_iter()
+            .chain(settings.iter().copied()),
+        );
         let service = WorkerService::start(config)
             .await
             .expect("these tests need a running Docker engine (scripts/setup.sh starts one)");
