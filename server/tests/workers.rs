@@ -17,6 +17,7 @@ use tokio_tungstenite::tungstenite::Message;
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
+/// Opens a worker's terminal through the proxy and sends ttyd's handshake (80x24).
 async fn open_terminal(
     farm: &TestFarm,
     id: &str,
@@ -33,11 +34,14 @@ async fn open_terminal(
             .headers_mut()
             .insert("origin", HeaderValue::from_str(origin).unwrap());
     }
-    let (socket, response) = tokio_tungstenite::connect_async(request).await?;
+    let (mut socket, response) = tokio_tungstenite::connect_async(request).await?;
     assert_eq!(
         response.headers()["sec-websocket-protocol"],
         ttyd::SUBPROTOCOL
     );
+    socket
+        .send(Message::binary(ttyd::handshake(80, 24)))
+        .await?;
     Ok(socket)
 }
 
@@ -140,10 +144,6 @@ async fn a_worker_terminal_round_trips_through_the_proxy() {
     assert!(page.contains("Claude Worker Farm") && !page.contains(&farm.api_key));
 
     let mut socket = open_terminal(&farm, "echo-test", None).await.unwrap();
-    socket
-        .send(Message::binary(ttyd::handshake(80, 24)))
-        .await
-        .unwrap();
     let secret = token();
     // The shell prints 42 only when it runs the line, so the echo of the typing never matches.
     run_until(
@@ -193,10 +193,6 @@ async fn a_worker_terminal_round_trips_through_the_proxy() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let mut socket = open_terminal(&farm, "echo-test", None).await.unwrap();
-    socket
-        .send(Message::binary(ttyd::handshake(80, 24)))
-        .await
-        .unwrap();
     run_until(
         &mut socket,
         &format!("echo state-$(cat /shared/state/{secret})\r"),
@@ -307,10 +303,6 @@ async fn a_failed_clone_still_gives_a_terminal_that_says_why() {
     assert_eq!(response.status(), StatusCode::CREATED);
 
     let mut socket = open_terminal(&farm, "broken-clone", None).await.unwrap();
-    socket
-        .send(Message::binary(ttyd::handshake(100, 30)))
-        .await
-        .unwrap();
     let screen = run_until(&mut socket, "pwd\r", "/home/worker").await;
     assert!(screen.contains("could not be cloned"), "{screen}");
     let worker: Value = http
