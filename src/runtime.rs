@@ -10,10 +10,11 @@ use bollard::models::{
     NetworkCreateRequest, RestartPolicy, RestartPolicyNameEnum, VolumeCreateRequest,
 };
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
-    RestartContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, ListContainersOptionsBuilder, LogsOptionsBuilder,
+    RemoveContainerOptionsBuilder, RestartContainerOptionsBuilder,
 };
 use bollard::Docker;
+use futures_util::{Stream, StreamExt};
 
 use crate::config::Config;
 use crate::error::FarmError;
@@ -221,6 +222,29 @@ impl DockerRuntime {
             Err(e) if status_of(&e) == Some(404) => Err(FarmError::NotFound(id.to_owned())),
             Err(e) => Err(docker_error(e)),
         }
+    }
+
+    /// The container's output (entrypoint, clone, ttyd), its last `tail` lines, and with
+    /// `follow` everything it prints afterwards until it stops.
+    pub fn logs(
+        &self,
+        id: &str,
+        tail: usize,
+        follow: bool,
+    ) -> impl Stream<Item = Result<axum::body::Bytes, FarmError>> + Send + 'static {
+        let options = LogsOptionsBuilder::default()
+            .stdout(true)
+            .stderr(true)
+            .follow(follow)
+            .tail(&tail.to_string())
+            .build();
+        self.docker
+            .logs(&container_name(id), Some(options))
+            .map(|chunk| {
+                chunk
+                    .map(|output| output.into_bytes())
+                    .map_err(docker_error)
+            })
     }
 
     /// Where the worker's ttyd listens, on the workers' network.

@@ -4,6 +4,8 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::body::Bytes;
+use futures_util::Stream;
 use rand::Rng;
 use tokio::sync::Mutex;
 
@@ -11,6 +13,9 @@ use crate::config::Config;
 use crate::error::FarmError;
 use crate::runtime::{DockerRuntime, Removal, WorkerContainer};
 use crate::worker::{is_valid_id, NewWorker, Worker};
+
+/// Most log lines one request may ask for; a worker's log can be long.
+pub const MAX_LOG_LINES: usize = 10_000;
 
 #[derive(Clone)]
 pub struct WorkerService {
@@ -93,6 +98,18 @@ impl WorkerService {
         self.runtime.restart_worker(id).await?;
         tracing::info!(worker = %id, "worker restarted");
         self.get(id).await
+    }
+
+    /// The worker's container output: see [`DockerRuntime::logs`].
+    pub async fn logs(
+        &self,
+        id: &str,
+        tail: usize,
+        follow: bool,
+    ) -> Result<impl Stream<Item = Result<Bytes, FarmError>> + Send + 'static, FarmError> {
+        check_id(id)?;
+        self.get(id).await?;
+        Ok(self.runtime.logs(id, tail.min(MAX_LOG_LINES), follow))
     }
 
     /// Where the worker's ttyd answers; the terminal proxy connects there.

@@ -146,7 +146,12 @@ fn WorkerCard(
                 <h3>{worker.name.clone()}</h3>
                 <span class=format!("badge status-{status}")>{status}</span>
             </div>
-            <p class="worker-id">{worker.id.clone()}</p>
+            <p class="worker-id">
+                {worker.id.clone()}" · "
+                <a href=format!("/api/workers/{}/logs?tail=500", worker.id) target="_blank" rel="noopener">
+                    "logs"
+                </a>
+            </p>
             {worker.git_repo.clone().map(|repo| {
                 let title = repo.clone();
                 view! { <p class="worker-repo" title=title>{repo}</p> }

@@ -1,12 +1,15 @@
 //! The REST API for scripts (`/api/workers…`): each handler hands its request to the worker
 //! service and its answer back as JSON. Errors become JSON in `FarmError::into_response`.
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use farm::worker::{NewWorker, Worker};
 use farm::{FarmError, WorkerService};
+use serde::Deserialize;
 
 pub async fn list(State(service): State<WorkerService>) -> Result<Json<Vec<Worker>>, FarmError> {
     Ok(Json(service.list().await?))
@@ -45,4 +48,38 @@ pub async fn restart(
     Path(id): Path<String>,
 ) -> Result<Json<Worker>, FarmError> {
     Ok(Json(service.restart(&id).await?))
+}
+
+/// Lines of log a request gets unless it asks for another number.
+const DEFAULT_LOG_LINES: usize = 200;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogsQuery {
+    tail: Option<usize>,
+    #[serde(default)]
+    follow: bool,
+}
+
+/// `GET /api/workers/{id}/logs?tail=N&follow=true`: the container's output as plain text;
+/// with `follow` the answer streams until the worker stops or the client leaves.
+pub async fn logs(
+    State(service): State<WorkerService>,
+    Path(id): Path<String>,
+    query: Result<Query<LogsQuery>, QueryRejection>,
+) -> Result<Response, FarmError> {
+    let Query(query) = query.map_err(|e| {
+        FarmError::InvalidInput(format!(
+            "{}: use ?tail=<number of lines>&follow=true",
+            e.body_text()
+        ))
+    })?;
+    let tail = query.tail.unwrap_or(DEFAULT_LOG_LINES);
+    let stream = service.logs(&id, tail, query.follow).await?;
+    let headers = [
+        (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::CACHE_CONTROL, "no-store"),
+    ];
+    Ok((headers, Body::from_stream(stream)).into_response())
 }

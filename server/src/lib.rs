@@ -31,11 +31,12 @@ pub fn router(service: WorkerService) -> Router {
         .route("/api/workers", get(api::list).post(api::create))
         .route("/api/workers/{id}", get(api::get).delete(api::delete))
         .route("/api/workers/{id}/restart", post(api::restart))
+        .route("/api/workers/{id}/logs", get(api::logs))
         .route("/api/workers/{id}/terminal", get(terminal::upgrade))
         .with_state(service.clone());
     let routes = generate_route_list(App);
-    Router::new()
-        .merge(api)
+    // Compression only for the site: it would hold back the streamed logs and terminal bytes.
+    let site = Router::new()
         .leptos_routes_with_context(
             &options,
             routes,
@@ -47,7 +48,8 @@ pub fn router(service: WorkerService) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options)
-        .layer(CompressionLayer::new())
+        .layer(CompressionLayer::new());
+    Router::new().merge(api).merge(site)
 }
 
 /// Serves the dashboard on `listener` until `shutdown` completes.

@@ -315,6 +315,51 @@ async fn a_failed_clone_still_gives_a_terminal_that_says_why() {
         .unwrap();
     assert_eq!(worker["status"]["state"], "running");
     assert!(docker(&["logs", "claude-worker-broken-clone"]).contains("git clone failed"));
+
+    // The same story through the API, as a tail and as a live stream.
+    let logs = http
+        .get(farm.url("/api/workers/broken-clone/logs?tail=50"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logs.status(), StatusCode::OK);
+    assert!(logs.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    assert!(logs.text().await.unwrap().contains("git clone failed"));
+    let mut live = http
+        .get(farm.url("/api/workers/broken-clone/logs?follow=true"))
+        .send()
+        .await
+        .unwrap();
+    let mut seen = String::new();
+    while !seen.contains("terminal ready") {
+        let chunk = tokio::time::timeout(PATIENCE, live.chunk())
+            .await
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(
+            &chunk.expect("the log stream ended early"),
+        ));
+    }
+    drop(live);
+    for (path, status) in [
+        (
+            "/api/workers/broken-clone/logs?tail=many",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/workers/broken-clone/logs?lines=5",
+            StatusCode::BAD_REQUEST,
+        ),
+        ("/api/workers/nobody/logs", StatusCode::NOT_FOUND),
+    ] {
+        let response = http.get(farm.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), status, "{path}");
+        let error: Value = response.json().await.unwrap();
+        assert!(error["error"].as_str().is_some(), "{path}: {error}");
+    }
 }
 
 #[tokio::test]
