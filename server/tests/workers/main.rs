@@ -1,6 +1,7 @@
 //! Workers end to end against a real Docker engine: the REST API creates a container from the
 //! worker image, the proxy carries ttyd's protocol to its tmux session, delete leaves nothing.
 
+mod dashboard_restart;
 mod support;
 
 use std::time::Instant;

@@ -90,20 +90,35 @@ impl TestFarm {
 impl Drop for TestFarm {
     fn drop(&mut self) {
         self.server.abort();
-        let containers = self.containers();
-        if !containers.is_empty() {
-            let mut args = vec!["rm", "-f"];
-            args.extend(containers.iter().map(String::as_str));
-            docker(&args);
-        }
-        docker(&["network", "rm", &format!("{}_workers", self.instance)]);
-        docker(&[
-            "volume",
-            "rm",
-            &format!("{}_shared-repos", self.instance),
-            &format!("{}_shared-state", self.instance),
-        ]);
+        remove_instance(&self.instance);
     }
+}
+
+/// Removes an instance's containers, network and volumes when dropped.
+pub struct InstanceCleanup(pub String);
+
+impl Drop for InstanceCleanup {
+    fn drop(&mut self) {
+        remove_instance(&self.0);
+    }
+}
+
+fn remove_instance(instance: &str) {
+    let filter = format!("label={}", labels::instance_filter(instance));
+    let ids = docker(&["ps", "-aq", "--filter", &filter]);
+    let ids: Vec<&str> = ids.split_whitespace().collect();
+    if !ids.is_empty() {
+        let mut args = vec!["rm", "-f"];
+        args.extend(ids);
+        docker(&args);
+    }
+    docker(&["network", "rm", &format!("{instance}_workers")]);
+    docker(&[
+        "volume",
+        "rm",
+        &format!("{instance}_shared-repos"),
+        &format!("{instance}_shared-state"),
+    ]);
 }
 
 /// Runs the docker CLI and returns what it printed, standard output then standard error

@@ -1,0 +1,146 @@
+//! The dashboard is only a window onto Docker: killing its process and starting it again
+//! must leave every worker, its status and its tmux session as they were.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+use crate::support::{token, InstanceCleanup, PATIENCE};
+use farm::ttyd::{self, ServerMessage};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+
+/// The real `claude-worker-farm` binary on a free port.
+struct Dashboard {
+    child: Child,
+    base: String,
+}
+
+impl Dashboard {
+    async fn start(instance: &str) -> Dashboard {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let image = std::env::var("WORKER_IMAGE").unwrap_or_else(|_| "claude-worker:test".into());
+        let child = Command::new(env!("CARGO_BIN_EXE_claude-worker-farm"))
+            .args([
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+                "--instance",
+                instance,
+            ])
+            .args(["--worker-image", &image])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let base = format!("127.0.0.1:{port}");
+        let deadline = Instant::now() + PATIENCE;
+        while reqwest::get(format!("http://{base}/api/workers"))
+            .await
+            .is_err()
+        {
+            assert!(Instant::now() < deadline, "the dashboard did not start");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        Dashboard { child, base }
+    }
+
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    async fn workers(&self) -> Value {
+        reqwest::get(format!("http://{}/api/workers", self.base))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+impl Drop for Dashboard {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+/// Types `command` into the worker's terminal until `needle` shows up on screen.
+async fn type_until(base: &str, id: &str, command: &str, needle: &str) -> String {
+    let mut request = format!("ws://{base}/api/workers/{id}/terminal")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        HeaderValue::from_static(ttyd::SUBPROTOCOL),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    socket
+        .send(Message::binary(ttyd::handshake(80, 24)))
+        .await
+        .unwrap();
+    socket
+        .send(Message::binary(ttyd::input(command.as_bytes())))
+        .await
+        .unwrap();
+    let mut seen = String::new();
+    let read = async {
+        while let Some(Ok(message)) = socket.next().await {
+            if let ServerMessage::Output(bytes) = ttyd::parse(&message.into_data()) {
+                seen.push_str(&String::from_utf8_lossy(bytes));
+                if seen.contains(needle) {
+                    return;
+                }
+            }
+        }
+    };
+    tokio::time::timeout(PATIENCE, read)
+        .await
+        .unwrap_or_else(|_| panic!("never saw {needle:?}"));
+    seen
+}
+
+#[tokio::test]
+async fn killing_the_dashboard_leaves_workers_and_sessions_untouched() {
+    let instance = format!("cwf-test-restart-{}", token());
+    let cleanup = InstanceCleanup(instance.clone());
+    let first = Dashboard::start(&instance).await;
+    let response = reqwest::Client::new()
+        .post(format!("http://{}/api/workers", first.base))
+        .json(&json!({"name": "Survivor"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+    // A shell variable lives only in the running tmux session.
+    let mark = token();
+    type_until(
+        &first.base,
+        "survivor",
+        &format!("MARK={mark}; echo set-$((3*3))\r"),
+        "set-9",
+    )
+    .await;
+    let before = first.workers().await;
+    first.kill();
+
+    let second = Dashboard::start(&instance).await;
+    assert_eq!(second.workers().await, before);
+    let screen = type_until(
+        &second.base,
+        "survivor",
+        "echo mark-$MARK\r",
+        &format!("mark-{mark}"),
+    )
+    .await;
+    assert!(screen.contains(&format!("mark-{mark}")));
+    drop(second);
+    drop(cleanup);
+}
