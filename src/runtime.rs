@@ -10,8 +10,8 @@ use bollard::models::{
     NetworkCreateRequest, RestartPolicy, RestartPolicyNameEnum, VolumeCreateRequest,
 };
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, ListContainersOptionsBuilder, LogsOptionsBuilder,
-    RemoveContainerOptionsBuilder, RestartContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, EventsOptionsBuilder, ListContainersOptionsBuilder,
+    LogsOptionsBuilder, RemoveContainerOptionsBuilder, RestartContainerOptionsBuilder,
 };
 use bollard::Docker;
 use futures_util::{Stream, StreamExt};
@@ -222,6 +222,22 @@ impl DockerRuntime {
             Err(e) if status_of(&e) == Some(404) => Err(FarmError::NotFound(id.to_owned())),
             Err(e) => Err(docker_error(e)),
         }
+    }
+
+    /// One item per change to any of this farm's containers (created, started, died,
+    /// restarted, removed…); ends when the connection to the engine drops.
+    pub fn container_events(&self) -> impl Stream<Item = Result<(), FarmError>> + Send + 'static {
+        let filters = HashMap::from([
+            ("type", vec!["container".to_owned()]),
+            (
+                "label",
+                vec![labels::instance_filter(&self.config.instance)],
+            ),
+        ]);
+        let options = EventsOptionsBuilder::default().filters(&filters).build();
+        self.docker
+            .events(Some(options))
+            .map(|event| event.map(|_| ()).map_err(docker_error))
     }
 
     /// The container's output (entrypoint, clone, ttyd), its last `tail` lines, and with

@@ -6,13 +6,18 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use futures_util::Stream;
+use futures_util::StreamExt;
 use rand::Rng;
-use tokio::sync::Mutex;
+use tokio::sync::{watch, Mutex};
+use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::error::FarmError;
 use crate::runtime::{DockerRuntime, Removal, WorkerContainer};
 use crate::worker::{is_valid_id, NewWorker, Worker};
+
+/// Pause before listening to Docker's events again after the connection dropped.
+pub const EVENTS_RETRY: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Most log lines one request may ask for; a worker's log can be long.
 pub const MAX_LOG_LINES: usize = 10_000;
@@ -23,6 +28,18 @@ pub struct WorkerService {
     config: Arc<Config>,
     /// Serialises creations so that the limit and id checks cannot race each other.
     create_lock: Arc<Mutex<()>>,
+    /// Counts changes to this farm's workers, as Docker's event stream reports them.
+    changes: watch::Receiver<u64>,
+    /// The task that follows Docker's events; it stops with the last clone of the service.
+    _events: Arc<AbortOnDrop>,
+}
+
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl WorkerService {
@@ -30,15 +47,24 @@ impl WorkerService {
     pub async fn start(config: Config) -> Result<Self, FarmError> {
         let runtime = DockerRuntime::connect(config.clone()).await?;
         runtime.prepare().await?;
+        let (changed, changes) = watch::channel(0);
+        let events = tokio::spawn(follow_events(runtime.clone(), changed));
         Ok(WorkerService {
             runtime,
             config: Arc::new(config),
             create_lock: Arc::default(),
+            changes,
+            _events: Arc::new(AbortOnDrop(events)),
         })
     }
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Changes whenever a worker is created, starts, stops, restarts or goes away.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.changes.clone()
     }
 
     pub async fn list(&self) -> Result<Vec<Worker>, FarmError> {
@@ -116,6 +142,24 @@ impl WorkerService {
     pub async fn terminal_addr(&self, id: &str) -> Result<SocketAddr, FarmError> {
         check_id(id)?;
         self.runtime.terminal_addr(id).await
+    }
+}
+
+/// Follows Docker's events for this farm's containers and counts them into `changed`. When
+/// the engine connection drops it counts once more (anything may have changed meanwhile)
+/// and listens again.
+async fn follow_events(runtime: DockerRuntime, changed: watch::Sender<u64>) {
+    loop {
+        let mut events = std::pin::pin!(runtime.container_events());
+        while let Some(event) = events.next().await {
+            if let Err(e) = event {
+                tracing::warn!("lost Docker's event stream: {e}");
+                break;
+            }
+            changed.send_modify(|n| *n += 1);
+        }
+        changed.send_modify(|n| *n += 1);
+        tokio::time::sleep(EVENTS_RETRY).await;
     }
 }
 

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::errors::message;
+use crate::live::use_live_updates;
 
 #[server(prefix = "/rpc")]
 pub async fn list_workers() -> Result<Vec<Worker>, ServerFnError> {
@@ -39,9 +40,11 @@ pub fn Dashboard() -> impl IntoView {
     let create = ServerAction::<CreateWorker>::new();
     let delete = ServerAction::<DeleteWorker>::new();
     let restart = ServerAction::<RestartWorker>::new();
+    let live = use_live_updates();
     let workers = Resource::new(
         move || {
             (
+                live.changes.get(),
                 create.version().get(),
                 delete.version().get(),
                 restart.version().get(),
@@ -77,6 +80,13 @@ pub fn Dashboard() -> impl IntoView {
     view! {
         <header class="topbar">
             <h1>"Claude Worker Farm"</h1>
+            <span
+                class=move || if live.connected.get() { "badge conn-connected" } else { "badge conn-connecting" }
+                data-live=move || if live.connected.get() { "on" } else { "off" }
+                title="Worker status updates as Docker reports changes"
+            >
+                {move || if live.connected.get() { "live" } else { "connecting" }}
+            </span>
         </header>
         <main class="dashboard">
             <section class="panel create-panel">

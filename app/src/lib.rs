@@ -3,6 +3,7 @@
 
 pub mod dashboard;
 mod errors;
+mod live;
 pub mod terminal;
 pub mod terminal_page;
 

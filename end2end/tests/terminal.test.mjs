@@ -17,6 +17,12 @@ async function shot(page, name) {
   console.log(`screenshot: ${file}`);
 }
 
+// The dashboard is hydrated and hears live updates once its badge says so.
+async function openDashboard(page) {
+  await page.goto(`${BASE}/`);
+  await page.locator('[data-live="on"]').waitFor({ timeout: 60_000 });
+}
+
 async function typeAndSee(page, command, expected) {
   await page.locator('.term-host').click();
   await page.keyboard.type(command);
@@ -36,11 +42,13 @@ test('create a worker from the dashboard and use its terminal', async () => {
     page = await browser.newPage({ viewport: DESKTOP });
     const errors = watchErrors(page);
 
-    await page.goto(`${BASE}/`, { waitUntil: 'networkidle' });
+    await openDashboard(page);
     await page.getByPlaceholder('My Worker').fill('E2E Worker');
     await page.getByRole('button', { name: 'Create worker' }).click();
     const card = page.locator('[data-worker="e2e-worker"]');
     await card.waitFor({ timeout: 60_000 });
+    await page.getByRole('button', { name: 'Create worker' }).waitFor();
+    await card.locator('.status-running').waitFor({ timeout: 60_000 });
     await shot(page, 'dashboard-desktop');
 
     await card.getByRole('link', { name: 'Open terminal' }).click();
@@ -57,11 +65,11 @@ test('create a worker from the dashboard and use its terminal', async () => {
     await phone.locator('.badge.conn-connected').waitFor({ timeout: 60_000 });
     await typeAndSee(phone, 'echo phone-$((6*7))', 'phone-42');
     await shot(phone, 'terminal-phone');
-    await phone.goto(`${BASE}/`, { waitUntil: 'networkidle' });
+    await openDashboard(phone);
     await shot(phone, 'dashboard-phone');
 
     // Restart from the dashboard: a new session that still works.
-    await page.goto(`${BASE}/`, { waitUntil: 'networkidle' });
+    await openDashboard(page);
     const restarted = page.waitForResponse((r) => r.url().includes('/rpc/restart_worker') && r.ok());
     await card.getByRole('button', { name: 'Restart' }).click();
     await restarted;
@@ -70,11 +78,20 @@ test('create a worker from the dashboard and use its terminal', async () => {
     await typeAndSee(page, 'echo after-$((2+3))', 'after-5');
 
     // Delete asks twice, then the card goes.
-    await page.goto(`${BASE}/`, { waitUntil: 'networkidle' });
+    await openDashboard(page);
     await card.getByRole('button', { name: 'Delete' }).click();
     await card.getByRole('button', { name: 'Really delete?' }).click();
     await card.waitFor({ state: 'detached', timeout: 60_000 });
     await page.getByText('No workers yet').waitFor();
+
+    // A worker made by a script appears on the open page by itself: no reload, no polling.
+    const made = await fetch(`${BASE}/api/workers`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'From Script' }),
+    });
+    assert.equal(made.status, 201);
+    await page.locator('[data-worker="from-script"]').waitFor({ timeout: 60_000 });
 
     assert.deepEqual(errors, [], 'console errors on the desktop page');
     assert.deepEqual(phoneErrors, [], 'console errors on the phone page');

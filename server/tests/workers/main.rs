@@ -412,3 +412,51 @@ async fn limits_and_farm_boundaries_hold() {
     assert!(terminal.to_string().contains("404"), "{terminal}");
     assert_eq!(farm.containers(), vec!["claude-worker-only".to_owned()]);
 }
+
+/// Reads server-sent events until `count` of them named `workers` have arrived.
+async fn read_events(stream: &mut reqwest::Response, seen: &mut String, count: usize) {
+    while seen.matches("event: workers").count() < count {
+        let chunk = tokio::time::timeout(PATIENCE, stream.chunk())
+            .await
+            .expect("no event arrived")
+            .unwrap()
+            .expect("the event stream ended");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+#[tokio::test]
+async fn pages_hear_of_every_change_that_docker_reports() {
+    let farm = TestFarm::start().await;
+    let http = reqwest::Client::new();
+    let mut events = http.get(farm.url("/api/events")).send().await.unwrap();
+    assert!(events.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
+    let mut seen = String::new();
+    read_events(&mut events, &mut seen, 1).await;
+
+    let response = http
+        .post(farm.url("/api/workers"))
+        .json(&json!({"name": "watched"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    read_events(&mut events, &mut seen, 2).await;
+
+    // A change made behind the dashboard's back, straight through Docker, is heard too.
+    let before = seen.matches("event: workers").count();
+    docker(&["kill", "claude-worker-watched"]);
+    read_events(&mut events, &mut seen, before + 1).await;
+    let worker: Value = http
+        .get(farm.url("/api/workers/watched"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(worker["status"]["state"], "exited", "{worker}");
+}

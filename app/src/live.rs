@@ -1,0 +1,83 @@
+//! Live updates: the dashboard listens to `/api/events` (server-sent events driven by Docker's
+//! event stream) and refetches what changed. Nothing polls.
+
+use leptos::prelude::*;
+
+/// What a page needs to stay current: a counter that moves on every change, and whether the
+/// event stream is connected right now.
+#[derive(Clone, Copy)]
+pub struct Live {
+    pub changes: RwSignal<u64>,
+    pub connected: RwSignal<bool>,
+}
+
+/// Listens for as long as the calling component lives.
+pub fn use_live_updates() -> Live {
+    let live = Live {
+        changes: RwSignal::new(0),
+        connected: RwSignal::new(false),
+    };
+    #[cfg(feature = "hydrate")]
+    {
+        let listener = StoredValue::new_local(None::<listener::Listener>);
+        Effect::new(move || {
+            if listener.with_value(Option::is_some) {
+                return;
+            }
+            match listener::Listener::start(live) {
+                Ok(started) => listener.set_value(Some(started)),
+                Err(e) => leptos::logging::error!("live updates failed to start: {e:?}"),
+            }
+        });
+    }
+    live
+}
+
+#[cfg(feature = "hydrate")]
+mod listener {
+    use leptos::prelude::{Set, Update};
+    use wasm_bindgen::prelude::*;
+    use wasm_bindgen::JsCast;
+    use web_sys::EventSource;
+
+    use super::Live;
+
+    /// Path of the event stream, and the name of its one event (see server/src/events.rs).
+    const EVENTS_PATH: &str = "/api/events";
+    const WORKERS_CHANGED: &str = "workers";
+
+    /// An open EventSource; the browser reconnects it by itself. Dropping it closes it.
+    pub struct Listener {
+        source: EventSource,
+        _on_change: Closure<dyn FnMut()>,
+        _on_open: Closure<dyn FnMut()>,
+        _on_error: Closure<dyn FnMut()>,
+    }
+
+    impl Listener {
+        pub fn start(live: Live) -> Result<Listener, JsValue> {
+            let source = EventSource::new(EVENTS_PATH)?;
+            let on_change = Closure::<dyn FnMut()>::new(move || live.changes.update(|n| *n += 1));
+            source.add_event_listener_with_callback(
+                WORKERS_CHANGED,
+                on_change.as_ref().unchecked_ref(),
+            )?;
+            let on_open = Closure::<dyn FnMut()>::new(move || live.connected.set(true));
+            source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+            let on_error = Closure::<dyn FnMut()>::new(move || live.connected.set(false));
+            source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+            Ok(Listener {
+                source,
+                _on_change: on_change,
+                _on_open: on_open,
+                _on_error: on_error,
+            })
+        }
+    }
+
+    impl Drop for Listener {
+        fn drop(&mut self) {
+            self.source.close();
+        }
+    }
+}
