@@ -102,24 +102,28 @@ impl DockerRuntime {
         }
     }
 
-    /// Creates and starts the container of a worker. If it cannot start, the container is
-    /// removed again: no half-created worker stays behind.
-    pub async fn start_worker(&self, spec: &WorkerSpec) -> Result<(), FarmError> {
-        let name = container_name(&spec.id);
-        let options = CreateContainerOptionsBuilder::default().name(&name).build();
+    /// Creates the container of a worker, not started yet. It counts towards the farm's
+    /// limit and reserves the worker's name from here on.
+    pub async fn create_worker(&self, spec: &WorkerSpec) -> Result<(), FarmError> {
+        let options = CreateContainerOptionsBuilder::default()
+            .name(&container_name(&spec.id))
+            .build();
         match self
             .docker
             .create_container(Some(options), self.container_body(spec))
             .await
         {
-            Ok(_) => {}
-            Err(e) if status_of(&e) == Some(409) => {
-                return Err(FarmError::AlreadyExists(spec.id.clone()))
-            }
-            Err(e) => return Err(docker_error(e)),
+            Ok(_) => Ok(()),
+            Err(e) if status_of(&e) == Some(409) => Err(FarmError::AlreadyExists(spec.id.clone())),
+            Err(e) => Err(docker_error(e)),
         }
-        if let Err(e) = self.docker.start_container(&name, None).await {
-            self.remove_worker(&spec.id).await.ok();
+    }
+
+    /// Starts a created worker. If it cannot start, its container is removed again: no
+    /// half-created worker stays behind.
+    pub async fn start_worker(&self, id: &str) -> Result<(), FarmError> {
+        if let Err(e) = self.docker.start_container(&container_name(id), None).await {
+            self.remove_worker(id).await.ok();
             return Err(docker_error(e));
         }
         Ok(())

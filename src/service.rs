@@ -26,7 +26,8 @@ pub const MAX_LOG_LINES: usize = 10_000;
 pub struct WorkerService {
     runtime: DockerRuntime,
     config: Arc<Config>,
-    /// Serialises creations so that the limit and id checks cannot race each other.
+    /// Serialises the checks and creations of containers so that the limit and id checks
+    /// cannot race each other.
     create_lock: Arc<Mutex<()>>,
     /// Counts changes to this farm's workers, as Docker's event stream reports them.
     changes: watch::Receiver<u64>,
@@ -87,20 +88,25 @@ impl WorkerService {
 
     pub async fn create(&self, request: NewWorker) -> Result<Worker, FarmError> {
         let spec = request.validate(random_id)?;
-        let _guard = self.create_lock.lock().await;
-        let existing = self.runtime.list_workers().await?;
-        if existing.iter().any(|w| w.id == spec.id) {
-            return Err(FarmError::AlreadyExists(spec.id));
-        }
-        if existing.len() >= self.config.max_workers {
-            return Err(FarmError::LimitReached(self.config.max_workers));
-        }
         if !self.runtime.image_exists(&self.config.worker_image).await? {
             return Err(FarmError::ImageMissing(self.config.worker_image.clone()));
         }
         // Cheap and idempotent: survives a `docker network prune` while the dashboard runs.
         self.runtime.prepare().await?;
-        self.runtime.start_worker(&spec).await?;
+        {
+            // Only the checks and the creation are serialised; starting, the slow part,
+            // runs alongside other creations.
+            let _guard = self.create_lock.lock().await;
+            let existing = self.runtime.list_workers().await?;
+            if existing.iter().any(|w| w.id == spec.id) {
+                return Err(FarmError::AlreadyExists(spec.id));
+            }
+            if existing.len() >= self.config.max_workers {
+                return Err(FarmError::LimitReached(self.config.max_workers));
+            }
+            self.runtime.create_worker(&spec).await?;
+        }
+        self.runtime.start_worker(&spec.id).await?;
         tracing::info!(worker = %spec.id, "worker created");
         self.get(&spec.id).await
     }
