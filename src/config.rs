@@ -66,6 +66,11 @@ pub struct Config {
     )]
     pub anthropic_api_key: Secret,
 
+    /// Also publish each worker's ttyd on 127.0.0.1, from this port up, for debugging with a
+    /// plain browser or curl. Off by default: the dashboard's proxy needs no published port.
+    #[arg(long, env = "BASE_PORT")]
+    pub base_port: Option<u16>,
+
     /// Most workers that may exist at once.
     #[arg(long, env = "MAX_WORKERS", default_value_t = 20)]
     pub max_workers: usize,

@@ -10,6 +10,9 @@ pub const NAME: &str = "farm.claude-worker.name";
 /// The repository cloned into the worker, credentials removed.
 pub const GIT_REPO: &str = "farm.claude-worker.git-repo";
 
+/// The port on 127.0.0.1 where the worker's ttyd is published, when `BASE_PORT` is set.
+pub const DIRECT_PORT: &str = "farm.claude-worker.direct-port";
+
 /// The `label=` filter value that selects one instance's objects.
 pub fn instance_filter(instance: &str) -> String {
     format!("{INSTANCE}={instance}")

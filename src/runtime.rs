@@ -7,7 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use bollard::errors::Error as DockerError;
 use bollard::models::{
     ContainerCreateBody, ContainerSummary, ContainerSummaryStateEnum, HostConfig,
-    NetworkCreateRequest, RestartPolicy, RestartPolicyNameEnum, VolumeCreateRequest,
+    NetworkCreateRequest, PortBinding, RestartPolicy, RestartPolicyNameEnum, VolumeCreateRequest,
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, EventsOptionsBuilder, ListContainersOptionsBuilder,
@@ -36,6 +36,7 @@ pub struct WorkerContainer {
     pub git_repo: Option<String>,
     pub status: WorkerStatus,
     pub created: i64,
+    pub direct_port: Option<u16>,
 }
 
 /// What removing a container did.
@@ -104,13 +105,17 @@ impl DockerRuntime {
 
     /// Creates the container of a worker, not started yet. It counts towards the farm's
     /// limit and reserves the worker's name from here on.
-    pub async fn create_worker(&self, spec: &WorkerSpec) -> Result<(), FarmError> {
+    pub async fn create_worker(
+        &self,
+        spec: &WorkerSpec,
+        direct_port: Option<u16>,
+    ) -> Result<(), FarmError> {
         let options = CreateContainerOptionsBuilder::default()
             .name(&container_name(&spec.id))
             .build();
         match self
             .docker
-            .create_container(Some(options), self.container_body(spec))
+            .create_container(Some(options), self.container_body(spec, direct_port))
             .await
         {
             Ok(_) => Ok(()),
@@ -129,7 +134,7 @@ impl DockerRuntime {
         Ok(())
     }
 
-    fn container_body(&self, spec: &WorkerSpec) -> ContainerCreateBody {
+    fn container_body(&self, spec: &WorkerSpec, direct_port: Option<u16>) -> ContainerCreateBody {
         let c = &self.config;
         let mut env = vec![
             format!("WORKER_ID={}", spec.id),
@@ -149,16 +154,30 @@ impl DockerRuntime {
         if let Some(repo) = &spec.git_repo {
             labels.insert(labels::GIT_REPO.to_owned(), redact_credentials(repo));
         }
+        if let Some(port) = direct_port {
+            labels.insert(labels::DIRECT_PORT.to_owned(), port.to_string());
+        }
         labels.insert(labels::NAME.to_owned(), spec.name.clone());
         labels.insert(labels::ID.to_owned(), spec.id.clone());
         labels.insert(labels::INSTANCE.to_owned(), c.instance.clone());
+        let ttyd = format!("{TTYD_PORT}/tcp");
+        // Loopback only: a debugging aid for this machine, never a way in from the network.
+        let port_bindings = direct_port.map(|port| {
+            let binding = PortBinding {
+                host_ip: Some("127.0.0.1".into()),
+                host_port: Some(port.to_string()),
+            };
+            HashMap::from([(ttyd.clone(), Some(vec![binding]))])
+        });
         ContainerCreateBody {
             image: Some(c.worker_image.clone()),
+            exposed_ports: Some(vec![ttyd]),
             hostname: Some(spec.id.clone()),
             env: Some(env),
             labels: Some(labels),
             host_config: Some(HostConfig {
                 network_mode: Some(c.network()),
+                port_bindings,
                 binds: Some(vec![
                     format!("{}:/shared/repos", c.repos_volume()),
                     format!("{}:/shared/state", c.state_volume()),
@@ -327,6 +346,7 @@ fn worker_from_summary(summary: &ContainerSummary) -> Option<WorkerContainer> {
             .cloned()
             .unwrap_or_else(|| id.clone()),
         git_repo: labels.get(labels::GIT_REPO).cloned(),
+        direct_port: labels.get(labels::DIRECT_PORT).and_then(|p| p.parse().ok()),
         id,
         status,
         created: summary.created.unwrap_or_default(),

@@ -104,7 +104,8 @@ impl WorkerService {
             if existing.len() >= self.config.max_workers {
                 return Err(FarmError::LimitReached(self.config.max_workers));
             }
-            self.runtime.create_worker(&spec).await?;
+            let direct_port = self.config.base_port.map(|base| free_port(base, &existing));
+            self.runtime.create_worker(&spec, direct_port).await?;
         }
         self.runtime.start_worker(&spec.id).await?;
         tracing::info!(worker = %spec.id, "worker created");
@@ -178,6 +179,13 @@ fn check_id(id: &str) -> Result<(), FarmError> {
     }
 }
 
+/// The lowest port from `base` up that no existing worker has.
+fn free_port(base: u16, existing: &[WorkerContainer]) -> u16 {
+    (base..=u16::MAX)
+        .find(|port| !existing.iter().any(|w| w.direct_port == Some(*port)))
+        .unwrap_or(base)
+}
+
 fn random_id() -> String {
     format!("worker-{:06x}", rand::rng().random_range(0..0x100_0000))
 }
@@ -190,5 +198,6 @@ fn to_worker(c: WorkerContainer) -> Worker {
         status: c.status,
         git_repo: c.git_repo,
         created: c.created,
+        direct_port: c.direct_port,
     }
 }

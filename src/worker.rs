@@ -24,6 +24,9 @@ pub struct Worker {
     pub created: i64,
     /// Page that shows this worker's terminal.
     pub terminal_url: String,
+    /// Port on 127.0.0.1 where ttyd answers directly, for debugging (only with `BASE_PORT`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direct_port: Option<u16>,
 }
 
 /// Lifecycle state of a worker's container.

@@ -1,7 +1,7 @@
 //! Workers end to end against a real Docker engine: the REST API creates a container from the
 //! worker image, the proxy carries ttyd's protocol to its tmux session, delete leaves nothing.
 
-mod dashboard_restart;
+mod dashboard_process;
 mod support;
 
 use std::time::Instant;
@@ -459,4 +459,42 @@ async fn pages_hear_of_every_change_that_docker_reports() {
         .await
         .unwrap();
     assert_eq!(worker["status"]["state"], "exited", "{worker}");
+}
+
+#[tokio::test]
+async fn base_port_publishes_ttyd_on_loopback_only_and_reuses_freed_ports() {
+    let base: u16 = 20_000 + (rand::random::<u16>() % 20_000);
+    let farm = TestFarm::start_with(&["--base-port", &base.to_string()]).await;
+    let http = reqwest::Client::new();
+    let create = |name: &str| {
+        http.post(farm.url("/api/workers"))
+            .json(&json!({ "name": name }))
+            .send()
+    };
+    let first: Value = create("first").await.unwrap().json().await.unwrap();
+    let second: Value = create("second").await.unwrap().json().await.unwrap();
+    assert_eq!(first["direct_port"], base);
+    assert_eq!(second["direct_port"], base + 1);
+    assert_eq!(
+        docker(&["port", "claude-worker-first", "7681/tcp"]).trim(),
+        format!("127.0.0.1:{base}")
+    );
+
+    // ttyd answers there directly (once it is up).
+    let page = format!("http://127.0.0.1:{base}/");
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        match http.get(&page).send().await {
+            Ok(r) if r.status().is_success() => break,
+            _ if std::time::Instant::now() > deadline => panic!("ttyd never answered on {page}"),
+            _ => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+        }
+    }
+
+    http.delete(farm.url("/api/workers/first"))
+        .send()
+        .await
+        .unwrap();
+    let third: Value = create("third").await.unwrap().json().await.unwrap();
+    assert_eq!(third["direct_port"], base, "the freed port is used again");
 }

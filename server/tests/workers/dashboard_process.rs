@@ -1,5 +1,6 @@
-//! The dashboard is only a window onto Docker: killing its process and starting it again
-//! must leave every worker, its status and its tmux session as they were.
+//! The real `claude-worker-farm` binary: its settings (flags, `.env`), and that it is only a
+//! window onto Docker: killing it and starting it again leaves every worker, its status and
+//! its tmux session as they were.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
@@ -20,20 +21,23 @@ struct Dashboard {
 
 impl Dashboard {
     async fn start(instance: &str) -> Dashboard {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let image = std::env::var("WORKER_IMAGE").unwrap_or_else(|_| "claude-worker:test".into());
-        let child = Command::new(env!("CARGO_BIN_EXE_claude-worker-farm"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_claude-worker-farm"));
+        command
             .args([
                 "--bind",
                 &format!("127.0.0.1:{port}"),
                 "--instance",
                 instance,
             ])
-            .args(["--worker-image", &image])
+            .args(["--worker-image", &image]);
+        Dashboard::run(command, port).await
+    }
+
+    /// Starts `command` and waits until the dashboard answers on `port`.
+    async fn run(mut command: Command, port: u16) -> Dashboard {
+        let child = command
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -70,6 +74,11 @@ impl Drop for Dashboard {
         self.child.kill().ok();
         self.child.wait().ok();
     }
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
 }
 
 /// Types `command` into the worker's terminal until `needle` shows up on screen.
@@ -143,4 +152,34 @@ async fn killing_the_dashboard_leaves_workers_and_sessions_untouched() {
     assert!(screen.contains(&format!("mark-{mark}")));
     drop(second);
     drop(cleanup);
+}
+
+#[tokio::test]
+async fn settings_come_from_a_dot_env_file() {
+    let instance = format!("cwf-test-dotenv-{}", token());
+    let _cleanup = InstanceCleanup(instance.clone());
+    let port = free_port();
+    let dir = std::env::temp_dir().join(&instance);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join(".env"),
+        format!("FARM_BIND=127.0.0.1:{port}\nFARM_INSTANCE={instance}\nMAX_WORKERS=0\n"),
+    )
+    .unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_claude-worker-farm"));
+    command
+        .current_dir(&dir)
+        .env_remove("FARM_BIND")
+        .env_remove("FARM_INSTANCE");
+    let dashboard = Dashboard::run(command, port).await;
+    // MAX_WORKERS=0 from the file: every create is refused.
+    let response = reqwest::Client::new()
+        .post(format!("http://{}/api/workers", dashboard.base))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::CONFLICT);
+    drop(dashboard);
+    std::fs::remove_dir_all(dir).ok();
 }
