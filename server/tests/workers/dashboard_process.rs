@@ -170,7 +170,8 @@ async fn settings_come_from_a_dot_env_file() {
     command
         .current_dir(&dir)
         .env_remove("FARM_BIND")
-        .env_remove("FARM_INSTANCE");
+        .env_remove("FARM_INSTANCE")
+        .env_remove("MAX_WORKERS");
     let dashboard = Dashboard::run(command, port).await;
     // MAX_WORKERS=0 from the file: every create is refused.
     let response = reqwest::Client::new()
