@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 use crate::config::Config;
 use crate::error::FarmError;
 use crate::runtime::{DockerRuntime, Removal, WorkerContainer};
-use crate::worker::{is_valid_id, NewWorker, Worker};
+use crate::worker::{is_valid_id, NewWorker, Worker, WorkerStatus};
 
 /// Pause before listening to Docker's events again after the connection dropped.
 pub const EVENTS_RETRY: std::time::Duration = std::time::Duration::from_secs(2);
@@ -48,6 +48,17 @@ impl WorkerService {
     pub async fn start(config: Config) -> Result<Self, FarmError> {
         let runtime = DockerRuntime::connect(config.clone()).await?;
         runtime.prepare().await?;
+        // Workers outlive the dashboard: whatever runs under our labels is ours again.
+        let found = runtime.list_workers().await?;
+        let running = found
+            .iter()
+            .filter(|w| w.status == WorkerStatus::Running)
+            .count();
+        tracing::info!(
+            instance = %config.instance,
+            "found {} existing worker(s), {running} running",
+            found.len()
+        );
         let (changed, changes) = watch::channel(0);
         let events = tokio::spawn(follow_events(runtime.clone(), changed));
         Ok(WorkerService {
