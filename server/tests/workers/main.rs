@@ -79,15 +79,11 @@ async fn run_until(socket: &mut Socket, command: &str, needle: &str) -> String {
 #[tokio::test]
 async fn a_worker_terminal_round_trips_through_the_proxy() {
     let farm = TestFarm::start().await;
-    let http = reqwest::Client::new();
 
     let started = Instant::now();
-    let response = http
-        .post(farm.url("/api/workers"))
-        .json(&json!({"name": "Echo Test"}))
-        .send()
-        .await
-        .unwrap();
+    let response = farm
+        .post("/api/workers", &json!({"name": "Echo Test"}))
+        .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let worker: Value = response.json().await.unwrap();
     assert_eq!(worker["id"], "echo-test");
@@ -131,17 +127,10 @@ async fn a_worker_terminal_round_trips_through_the_proxy() {
     );
     assert_eq!(labels["farm.claude-worker.id"], "echo-test");
     assert!(!labels.to_string().contains(&farm.api_key));
-    let listed = http.get(farm.url("/api/workers")).send().await.unwrap();
+    let listed = farm.get("/api/workers").await;
     let listed = listed.text().await.unwrap();
     assert!(listed.contains("echo-test") && !listed.contains(&farm.api_key));
-    let page = http
-        .get(farm.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = farm.get("/").await.text().await.unwrap();
     assert!(page.contains("Claude Worker Farm") && !page.contains(&farm.api_key));
 
     let mut socket = open_terminal(&farm, "echo-test", None).await.unwrap();
@@ -187,11 +176,9 @@ async fn a_worker_terminal_round_trips_through_the_proxy() {
     )
     .await;
     socket.close(None).await.ok();
-    let response = http
-        .post(farm.url("/api/workers/echo-test/restart"))
-        .send()
-        .await
-        .unwrap();
+    let response = farm
+        .post("/api/workers/echo-test/restart", &json!(null))
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let mut socket = open_terminal(&farm, "echo-test", None).await.unwrap();
     run_until(
@@ -202,17 +189,9 @@ async fn a_worker_terminal_round_trips_through_the_proxy() {
     .await;
     socket.close(None).await.ok();
 
-    let response = http
-        .delete(farm.url("/api/workers/echo-test"))
-        .send()
-        .await
-        .unwrap();
+    let response = farm.delete("/api/workers/echo-test").await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    let response = http
-        .get(farm.url("/api/workers/echo-test"))
-        .send()
-        .await
-        .unwrap();
+    let response = farm.get("/api/workers/echo-test").await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_eq!(farm.containers(), Vec::<String>::new());
 }
@@ -220,8 +199,6 @@ async fn a_worker_terminal_round_trips_through_the_proxy() {
 #[tokio::test]
 async fn bad_requests_get_clear_errors_and_create_nothing() {
     let farm = TestFarm::start().await;
-    let http = reqwest::Client::new();
-    let post = |body: Value| http.post(farm.url("/api/workers")).json(&body).send();
 
     for (body, fragment) in [
         (json!({"name": "a\u{1}b"}), "control characters"),
@@ -240,7 +217,7 @@ async fn bad_requests_get_clear_errors_and_create_nothing() {
             "unknown field `git_url`",
         ),
     ] {
-        let response = post(body.clone()).await.unwrap();
+        let response = farm.post("/api/workers", &body).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
         let error: Value = response.json().await.unwrap();
         assert_eq!(error["code"], "invalid_input");
@@ -249,7 +226,7 @@ async fn bad_requests_get_clear_errors_and_create_nothing() {
             "{body} -> {error}"
         );
     }
-    let response = http
+    let response = reqwest::Client::new()
         .post(farm.url("/api/workers"))
         .body("{not json")
         .header("content-type", "application/json")
@@ -264,10 +241,12 @@ async fn bad_requests_get_clear_errors_and_create_nothing() {
     );
 
     assert_eq!(
-        post(json!({"name": "twin"})).await.unwrap().status(),
+        farm.post("/api/workers", &json!({"name": "twin"}))
+            .await
+            .status(),
         StatusCode::CREATED
     );
-    let response = post(json!({"name": "Twin"})).await.unwrap();
+    let response = farm.post("/api/workers", &json!({"name": "Twin"})).await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
     assert_eq!(
         response.json::<Value>().await.unwrap()["code"],
@@ -284,7 +263,7 @@ async fn bad_requests_get_clear_errors_and_create_nothing() {
     assert!(unknown.to_string().contains("404"), "{unknown}");
 
     for path in ["/api/workers/nobody", "/api/workers/..%2Fetc"] {
-        let response = http.delete(farm.url(path)).send().await.unwrap();
+        let response = farm.delete(path).await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
     }
 }
@@ -292,48 +271,27 @@ async fn bad_requests_get_clear_errors_and_create_nothing() {
 #[tokio::test]
 async fn a_failed_clone_still_gives_a_terminal_that_says_why() {
     let farm = TestFarm::start().await;
-    let http = reqwest::Client::new();
     // Nothing listens on port 1: the clone fails at once, for a real reason.
     let body = json!({"name": "broken clone", "git_repo": "https://127.0.0.1:1/nothing.git"});
-    let response = http
-        .post(farm.url("/api/workers"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let response = farm.post("/api/workers", &body).await;
     assert_eq!(response.status(), StatusCode::CREATED);
 
     let mut socket = open_terminal(&farm, "broken-clone", None).await.unwrap();
     let screen = run_until(&mut socket, "pwd\r", "/home/worker").await;
     assert!(screen.contains("could not be cloned"), "{screen}");
-    let worker: Value = http
-        .get(farm.url("/api/workers/broken-clone"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let worker: Value = farm.get_json("/api/workers/broken-clone").await;
     assert_eq!(worker["status"]["state"], "running");
     assert!(docker(&["logs", "claude-worker-broken-clone"]).contains("git clone failed"));
 
     // The same story through the API, as a tail and as a live stream.
-    let logs = http
-        .get(farm.url("/api/workers/broken-clone/logs?tail=50"))
-        .send()
-        .await
-        .unwrap();
+    let logs = farm.get("/api/workers/broken-clone/logs?tail=50").await;
     assert_eq!(logs.status(), StatusCode::OK);
     assert!(logs.headers()["content-type"]
         .to_str()
         .unwrap()
         .starts_with("text/plain"));
     assert!(logs.text().await.unwrap().contains("git clone failed"));
-    let mut live = http
-        .get(farm.url("/api/workers/broken-clone/logs?follow=true"))
-        .send()
-        .await
-        .unwrap();
+    let mut live = farm.get("/api/workers/broken-clone/logs?follow=true").await;
     let mut seen = String::new();
     while !seen.contains("terminal ready") {
         let chunk = tokio::time::timeout(PATIENCE, live.chunk())
@@ -356,7 +314,7 @@ async fn a_failed_clone_still_gives_a_terminal_that_says_why() {
         ),
         ("/api/workers/nobody/logs", StatusCode::NOT_FOUND),
     ] {
-        let response = http.get(farm.url(path)).send().await.unwrap();
+        let response = farm.get(path).await;
         assert_eq!(response.status(), status, "{path}");
         let error: Value = response.json().await.unwrap();
         assert!(error["error"].as_str().is_some(), "{path}: {error}");
@@ -367,18 +325,9 @@ async fn a_failed_clone_still_gives_a_terminal_that_says_why() {
 async fn limits_and_farm_boundaries_hold() {
     let farm = TestFarm::start_with(&["--max-workers", "1"]).await;
     let other = TestFarm::start().await;
-    let http = reqwest::Client::new();
-    let create = |farm: &TestFarm, name: &str| {
-        http.post(farm.url("/api/workers"))
-            .json(&json!({ "name": name }))
-            .send()
-    };
 
-    assert_eq!(
-        create(&farm, "only").await.unwrap().status(),
-        StatusCode::CREATED
-    );
-    let response = create(&farm, "one too many").await.unwrap();
+    assert_eq!(farm.create("only").await.status(), StatusCode::CREATED);
+    let response = farm.create("one too many").await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
     let error: Value = response.json().await.unwrap();
     assert_eq!(error["code"], "limit_reached");
@@ -389,23 +338,19 @@ async fn limits_and_farm_boundaries_hold() {
     assert_eq!(farm.containers(), vec!["claude-worker-only".to_owned()]);
 
     // Another farm on the same engine sees nothing of this one and cannot touch it.
-    let listed: Value = http
-        .get(other.url("/api/workers"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = other.get_json("/api/workers").await;
     assert_eq!(listed, json!([]));
-    for request in [
-        http.delete(other.url("/api/workers/only")),
-        http.post(other.url("/api/workers/only/restart")),
-        http.get(other.url("/api/workers/only")),
-    ] {
+    let refused = [
+        other.delete("/api/workers/only").await,
+        other.post("/api/workers/only/restart", &json!(null)).await,
+        other.get("/api/workers/only").await,
+    ];
+    for response in refused {
         assert_eq!(
-            request.send().await.unwrap().status(),
-            StatusCode::NOT_FOUND
+            response.status(),
+            StatusCode::NOT_FOUND,
+            "{}",
+            response.url()
         );
     }
     let terminal = open_terminal(&other, "only", None).await.unwrap_err();
@@ -428,8 +373,7 @@ async fn read_events(stream: &mut reqwest::Response, seen: &mut String, count: u
 #[tokio::test]
 async fn pages_hear_of_every_change_that_docker_reports() {
     let farm = TestFarm::start().await;
-    let http = reqwest::Client::new();
-    let mut events = http.get(farm.url("/api/events")).send().await.unwrap();
+    let mut events = farm.get("/api/events").await;
     assert!(events.headers()["content-type"]
         .to_str()
         .unwrap()
@@ -437,12 +381,7 @@ async fn pages_hear_of_every_change_that_docker_reports() {
     let mut seen = String::new();
     read_events(&mut events, &mut seen, 1).await;
 
-    let response = http
-        .post(farm.url("/api/workers"))
-        .json(&json!({"name": "watched"}))
-        .send()
-        .await
-        .unwrap();
+    let response = farm.post("/api/workers", &json!({"name": "watched"})).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     read_events(&mut events, &mut seen, 2).await;
 
@@ -450,14 +389,7 @@ async fn pages_hear_of_every_change_that_docker_reports() {
     let before = seen.matches("event: workers").count();
     docker(&["kill", "claude-worker-watched"]);
     read_events(&mut events, &mut seen, before + 1).await;
-    let worker: Value = http
-        .get(farm.url("/api/workers/watched"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let worker: Value = farm.get_json("/api/workers/watched").await;
     assert_eq!(worker["status"]["state"], "exited", "{worker}");
 }
 
@@ -465,14 +397,8 @@ async fn pages_hear_of_every_change_that_docker_reports() {
 async fn base_port_publishes_ttyd_on_loopback_only_and_reuses_freed_ports() {
     let base: u16 = 20_000 + (rand::random::<u16>() % 20_000);
     let farm = TestFarm::start_with(&["--base-port", &base.to_string()]).await;
-    let http = reqwest::Client::new();
-    let create = |name: &str| {
-        http.post(farm.url("/api/workers"))
-            .json(&json!({ "name": name }))
-            .send()
-    };
-    let first: Value = create("first").await.unwrap().json().await.unwrap();
-    let second: Value = create("second").await.unwrap().json().await.unwrap();
+    let first: Value = farm.create("first").await.json().await.unwrap();
+    let second: Value = farm.create("second").await.json().await.unwrap();
     assert_eq!(first["direct_port"], base);
     assert_eq!(second["direct_port"], base + 1);
     assert_eq!(
@@ -484,17 +410,14 @@ async fn base_port_publishes_ttyd_on_loopback_only_and_reuses_freed_ports() {
     let page = format!("http://127.0.0.1:{base}/");
     let deadline = std::time::Instant::now() + PATIENCE;
     loop {
-        match http.get(&page).send().await {
+        match reqwest::get(&page).await {
             Ok(r) if r.status().is_success() => break,
             _ if std::time::Instant::now() > deadline => panic!("ttyd never answered on {page}"),
             _ => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
         }
     }
 
-    http.delete(farm.url("/api/workers/first"))
-        .send()
-        .await
-        .unwrap();
-    let third: Value = create("third").await.unwrap().json().await.unwrap();
+    farm.delete("/api/workers/first").await;
+    let third: Value = farm.create("third").await.json().await.unwrap();
     assert_eq!(third["direct_port"], base, "the freed port is used again");
 }

@@ -8,6 +8,8 @@ use clap::Parser;
 use farm::config::Config;
 use farm::{labels, WorkerService};
 use rand::Rng;
+use reqwest::Response;
+use serde_json::Value;
 use tokio::net::TcpListener;
 
 /// Upper bound for anything a test waits for; generous because CI machines are slow. It only
@@ -19,6 +21,7 @@ pub struct TestFarm {
     pub instance: String,
     /// The API key this farm hands to its workers; it must never come back out.
     pub api_key: String,
+    http: reqwest::Client,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -59,12 +62,40 @@ impl TestFarm {
             base,
             instance,
             api_key,
+            http: reqwest::Client::new(),
             server,
         }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.http.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.get(path).await.json().await.unwrap()
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Response {
+        self.http
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `POST /api/workers` with just a name.
+    pub async fn create(&self, name: &str) -> Response {
+        self.post("/api/workers", &serde_json::json!({ "name": name }))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str) -> Response {
+        self.http.delete(self.url(path)).send().await.unwrap()
     }
 
     /// Names of the Docker containers that carry this farm's label, running or not.
