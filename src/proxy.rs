@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self as tung, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::ttyd;
+use crate::{close_codes, ttyd};
 
 /// Largest message accepted from a browser. ttyd itself reassembles fragments without limit.
 pub const MAX_MESSAGE_BYTES: usize = 1 << 20;
@@ -23,11 +23,6 @@ pub const MAX_MESSAGE_BYTES: usize = 1 << 20;
 pub const CONNECT_PATIENCE: Duration = Duration::from_secs(30);
 /// Pause between two attempts to reach ttyd.
 pub const CONNECT_RETRY: Duration = Duration::from_millis(150);
-
-/// Close code sent to the browser when the worker's ttyd cannot be reached.
-pub const CLOSE_TERMINAL_UNREACHABLE: u16 = 4502;
-/// Close code sent to the browser when ttyd broke the connection without a close frame.
-pub const CLOSE_TERMINAL_LOST: u16 = 4503;
 
 type Upstream = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -39,7 +34,7 @@ pub async fn relay(mut client: WebSocket, addr: SocketAddr) {
             tracing::warn!(%addr, error = %e, "terminal unreachable");
             close(
                 &mut client,
-                CLOSE_TERMINAL_UNREACHABLE,
+                close_codes::TERMINAL_UNREACHABLE,
                 "terminal unreachable",
             )
             .await;
@@ -64,7 +59,7 @@ pub async fn relay(mut client: WebSocket, addr: SocketAddr) {
                 let message = match from_ttyd {
                     Some(Ok(message)) => message,
                     Some(Err(_)) | None => {
-                        let frame = close_frame(CLOSE_TERMINAL_LOST, "terminal connection lost");
+                        let frame = close_frame(close_codes::TERMINAL_LOST, "terminal connection lost");
                         client_tx.send(ws::Message::Close(Some(frame))).await.ok();
                         break;
                     }

@@ -36,7 +36,7 @@ pub fn TerminalPage() -> impl IntoView {
                     })}
                 </Suspense>
                 <span class=move || format!("badge conn-{}", state.get().label())>
-                    {move || state.get().label()}
+                    {move || state.get().text()}
                 </span>
             </header>
             {move || {

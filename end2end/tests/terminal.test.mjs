@@ -68,6 +68,24 @@ test('create a worker from the dashboard and use its terminal', async () => {
     await openDashboard(phone);
     await shot(phone, 'dashboard-phone');
 
+    // The worker restarts under the open page: the terminal reconnects by itself.
+    await page.goto(`${BASE}/workers/e2e-worker`);
+    await page.locator('.badge.conn-connected').waitFor({ timeout: 60_000 });
+    // Record every state the indicator shows, however briefly.
+    await page.evaluate(() => {
+      const badge = document.querySelector('.terminal-bar .badge');
+      window.seenStates = [badge.textContent];
+      new MutationObserver(() => window.seenStates.push(badge.textContent))
+        .observe(badge, { childList: true, characterData: true, subtree: true });
+    });
+    const restart = await fetch(`${BASE}/api/workers/e2e-worker/restart`, { method: 'POST' });
+    assert.equal(restart.status, 200);
+    await page.waitForFunction(() => window.seenStates.some((s) => s !== 'connected'));
+    await page.locator('.badge.conn-connected').waitFor({ timeout: 60_000 });
+    await typeAndSee(page, 'echo back-$((4+4))', 'back-8');
+    await shot(page, 'terminal-reconnected');
+    console.log(`indicator during the restart: ${await page.evaluate(() => window.seenStates.join(' -> '))}`);
+
     // Restart from the dashboard: a new session that still works.
     await openDashboard(page);
     const restarted = page.waitForResponse((r) => r.url().includes('/rpc/restart_worker') && r.ok());

@@ -13,15 +13,31 @@ use leptos::prelude::*;
 pub enum ConnectionState {
     Connecting,
     Connected,
-    Disconnected,
+    /// The connection dropped; the terminal tries again by itself.
+    Reconnecting,
+    /// The worker's terminal is not running; the terminal keeps trying, more slowly.
+    WorkerStopped,
+    /// The terminal could not start in this browser.
+    Failed,
 }
 
 impl ConnectionState {
+    /// One word for CSS classes and tests.
     pub fn label(self) -> &'static str {
         match self {
             ConnectionState::Connecting => "connecting",
             ConnectionState::Connected => "connected",
-            ConnectionState::Disconnected => "disconnected",
+            ConnectionState::Reconnecting => "reconnecting",
+            ConnectionState::WorkerStopped => "stopped",
+            ConnectionState::Failed => "failed",
+        }
+    }
+
+    /// What the indicator says.
+    pub fn text(self) -> &'static str {
+        match self {
+            ConnectionState::WorkerStopped => "worker stopped",
+            other => other.label(),
         }
     }
 }
@@ -50,7 +66,7 @@ pub fn Terminal(id: String, state: RwSignal<ConnectionState>) -> impl IntoView {
                 Ok(session) => live.set_value(Some(session)),
                 Err(e) => {
                     leptos::logging::error!("terminal failed to start: {e:?}");
-                    state.set(ConnectionState::Disconnected);
+                    state.set(ConnectionState::Failed);
                 }
             }
         });

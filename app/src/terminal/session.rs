@@ -1,7 +1,12 @@
 //! One live terminal: xterm.js on one side, ttyd's protocol over a websocket on the other.
+//! When the socket drops, it reconnects by itself with backoff, at once when the tab becomes
+//! visible again or the network returns; tmux redraws the session on every new connection.
 //! Dropping the session closes the socket and frees the terminal.
 
-use farm::ttyd;
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+
+use farm::{close_codes, ttyd};
 use js_sys::{ArrayBuffer, Uint8Array};
 use leptos::prelude::{RwSignal, Set};
 use wasm_bindgen::prelude::*;
@@ -19,17 +24,46 @@ const TERMINAL_OPTIONS: &str = r##"{
     "theme": { "background": "#0b0d10", "foreground": "#d8dee9", "cursor": "#f0c674" }
 }"##;
 
+/// First pause before reconnecting; it doubles on every failed attempt.
+const RETRY_FIRST_MS: i32 = 250;
+/// Longest pause between two attempts.
+const RETRY_MAX_MS: i32 = 8_000;
+
 pub struct Session {
-    terminal: Terminal,
-    socket: WebSocket,
+    inner: Rc<Inner>,
     observer: ResizeObserver,
     disposables: Vec<Disposable>,
-    _on_open: Closure<dyn FnMut()>,
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
-    _on_close: Closure<dyn FnMut(CloseEvent)>,
     _on_data: Closure<dyn FnMut(String)>,
     _on_resize: Closure<dyn FnMut(Dimensions)>,
     _on_box_resize: Closure<dyn FnMut()>,
+    on_wake: Closure<dyn FnMut()>,
+}
+
+/// What the socket's handlers share; they hold it weakly so that dropping the session ends it.
+struct Inner {
+    terminal: Terminal,
+    path: String,
+    state: RwSignal<ConnectionState>,
+    socket: RefCell<Option<Connection>>,
+    failures: Cell<u32>,
+    retry: Cell<Option<i32>>,
+}
+
+/// A websocket and the handlers that must live as long as it.
+struct Connection {
+    socket: WebSocket,
+    _on_open: Closure<dyn FnMut()>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_close: Closure<dyn FnMut(CloseEvent)>,
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.socket.set_onopen(None);
+        self.socket.set_onmessage(None);
+        self.socket.set_onclose(None);
+        self.socket.close().ok();
+    }
 }
 
 impl Session {
@@ -45,58 +79,28 @@ impl Session {
         terminal.open(host);
         fit.fit();
 
-        let socket = WebSocket::new_with_str(&socket_url(path)?, ttyd::SUBPROTOCOL)?;
-        socket.set_binary_type(BinaryType::Arraybuffer);
-
-        let on_open = {
-            let (socket, terminal) = (socket.clone(), terminal.clone());
-            Closure::<dyn FnMut()>::new(move || {
-                send(&socket, &ttyd::handshake(terminal.cols(), terminal.rows()));
-                state.set(ConnectionState::Connected);
-                terminal.focus();
-            })
-        };
-        socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-
-        let on_message = {
-            let terminal = terminal.clone();
-            Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-                let Ok(buffer) = event.data().dyn_into::<ArrayBuffer>() else {
-                    return;
-                };
-                // Only the command byte is copied into WASM; the output goes to xterm.js as a
-                // view of the message's own buffer.
-                let whole = Uint8Array::new(&buffer);
-                if whole.length() > 0 && whole.get_index(0) == ttyd::OUTPUT {
-                    terminal.write(&Uint8Array::new_with_byte_offset(&buffer, 1));
-                }
-            })
-        };
-        socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-
-        let on_close = {
-            let terminal = terminal.clone();
-            Closure::<dyn FnMut(CloseEvent)>::new(move |event: CloseEvent| {
-                let reason = match event.reason() {
-                    r if r.is_empty() => format!("code {}", event.code()),
-                    r => r,
-                };
-                terminal.write_str(&format!("\r\n\x1b[2m[disconnected: {reason}]\x1b[0m\r\n"));
-                state.set(ConnectionState::Disconnected);
-            })
-        };
-        socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        let inner = Rc::new(Inner {
+            terminal: terminal.clone(),
+            path: path.to_owned(),
+            state,
+            socket: RefCell::new(None),
+            failures: Cell::new(0),
+            retry: Cell::new(None),
+        });
+        connect(&inner)?;
 
         let on_data = {
-            let socket = socket.clone();
+            let inner = Rc::downgrade(&inner);
             Closure::<dyn FnMut(String)>::new(move |data: String| {
-                send(&socket, &ttyd::input(data.as_bytes()));
+                with(&inner, |inner| inner.send(&ttyd::input(data.as_bytes())));
             })
         };
         let on_resize = {
-            let socket = socket.clone();
+            let inner = Rc::downgrade(&inner);
             Closure::<dyn FnMut(Dimensions)>::new(move |size: Dimensions| {
-                send(&socket, &ttyd::resize(size.cols(), size.rows()));
+                with(&inner, |inner| {
+                    inner.send(&ttyd::resize(size.cols(), size.rows()))
+                });
             })
         };
         let disposables = vec![terminal.on_data(&on_data), terminal.on_resize(&on_resize)];
@@ -106,39 +110,180 @@ impl Session {
         let observer = ResizeObserver::new(on_box_resize.as_ref().unchecked_ref())?;
         observer.observe(host);
 
+        // Back in view or back online: try now rather than wait for the next attempt.
+        let on_wake = {
+            let inner = Rc::downgrade(&inner);
+            Closure::<dyn FnMut()>::new(move || {
+                if let Some(inner) = inner.upgrade() {
+                    let hidden = web_sys::window()
+                        .and_then(|w| w.document())
+                        .is_some_and(|d| d.hidden());
+                    if !hidden && inner.retry.get().is_some() {
+                        retry_now(&inner);
+                    }
+                }
+            })
+        };
+        let window = web_sys::window().ok_or("no window")?;
+        window.add_event_listener_with_callback("online", on_wake.as_ref().unchecked_ref())?;
+        if let Some(document) = window.document() {
+            document.add_event_listener_with_callback(
+                "visibilitychange",
+                on_wake.as_ref().unchecked_ref(),
+            )?;
+        }
+
         Ok(Session {
-            terminal,
-            socket,
+            inner,
             observer,
             disposables,
-            _on_open: on_open,
-            _on_message: on_message,
-            _on_close: on_close,
             _on_data: on_data,
             _on_resize: on_resize,
             _on_box_resize: on_box_resize,
+            on_wake,
         })
     }
 }
 
 impl Drop for Session {
     fn drop(&mut self) {
+        if let Some(window) = web_sys::window() {
+            let wake = self.on_wake.as_ref().unchecked_ref();
+            window
+                .remove_event_listener_with_callback("online", wake)
+                .ok();
+            if let Some(document) = window.document() {
+                document
+                    .remove_event_listener_with_callback("visibilitychange", wake)
+                    .ok();
+            }
+            if let Some(timer) = self.inner.retry.take() {
+                window.clear_timeout_with_handle(timer);
+            }
+        }
         self.observer.disconnect();
-        self.socket.set_onopen(None);
-        self.socket.set_onmessage(None);
-        self.socket.set_onclose(None);
-        self.socket.close().ok();
+        self.inner.socket.borrow_mut().take();
         for disposable in &self.disposables {
             disposable.dispose();
         }
-        self.terminal.dispose();
+        self.inner.terminal.dispose();
     }
 }
 
-/// Sends a message if the socket is open; input typed while disconnected is dropped.
-fn send(socket: &WebSocket, message: &[u8]) {
-    if socket.ready_state() == WebSocket::OPEN {
-        socket.send_with_u8_array(message).ok();
+impl Inner {
+    /// Sends a message if the socket is open; input typed while disconnected is dropped.
+    fn send(&self, message: &[u8]) {
+        if let Some(connection) = self.socket.borrow().as_ref() {
+            if connection.socket.ready_state() == WebSocket::OPEN {
+                connection.socket.send_with_u8_array(message).ok();
+            }
+        }
+    }
+}
+
+fn with(inner: &Weak<Inner>, f: impl FnOnce(&Inner)) {
+    if let Some(inner) = inner.upgrade() {
+        f(&inner);
+    }
+}
+
+/// Opens a new websocket to the worker's terminal, replacing any previous one.
+fn connect(inner: &Rc<Inner>) -> Result<(), JsValue> {
+    let socket = WebSocket::new_with_str(&socket_url(&inner.path)?, ttyd::SUBPROTOCOL)?;
+    socket.set_binary_type(BinaryType::Arraybuffer);
+
+    let on_open = {
+        let inner = Rc::downgrade(inner);
+        Closure::<dyn FnMut()>::new(move || {
+            with(&inner, |inner| {
+                inner.failures.set(0);
+                let terminal = &inner.terminal;
+                inner.send(&ttyd::handshake(terminal.cols(), terminal.rows()));
+                inner.state.set(ConnectionState::Connected);
+                terminal.focus();
+            });
+        })
+    };
+    socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+
+    let on_message = {
+        let inner = Rc::downgrade(inner);
+        Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            let Ok(buffer) = event.data().dyn_into::<ArrayBuffer>() else {
+                return;
+            };
+            // Only the command byte is copied into WASM; the output goes to xterm.js as a
+            // view of the message's own buffer.
+            let whole = Uint8Array::new(&buffer);
+            if whole.length() > 0 && whole.get_index(0) == ttyd::OUTPUT {
+                with(&inner, |inner| {
+                    inner
+                        .terminal
+                        .write(&Uint8Array::new_with_byte_offset(&buffer, 1));
+                });
+            }
+        })
+    };
+    socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+
+    let on_close = {
+        let inner = Rc::downgrade(inner);
+        Closure::<dyn FnMut(CloseEvent)>::new(move |event: CloseEvent| {
+            if let Some(inner) = inner.upgrade() {
+                let state = if event.code() == close_codes::TERMINAL_UNREACHABLE {
+                    ConnectionState::WorkerStopped
+                } else {
+                    ConnectionState::Reconnecting
+                };
+                inner.state.set(state);
+                schedule_retry(&inner);
+            }
+        })
+    };
+    socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+
+    inner.socket.replace(Some(Connection {
+        socket,
+        _on_open: on_open,
+        _on_message: on_message,
+        _on_close: on_close,
+    }));
+    Ok(())
+}
+
+/// Tries again after a pause that doubles with every failure, up to [`RETRY_MAX_MS`].
+fn schedule_retry(inner: &Rc<Inner>) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let failures = inner.failures.get();
+    inner.failures.set(failures.saturating_add(1));
+    let delay = RETRY_FIRST_MS
+        .saturating_mul(1 << failures.min(6))
+        .min(RETRY_MAX_MS);
+    let weak = Rc::downgrade(inner);
+    let retry = Closure::once_into_js(move || {
+        if let Some(inner) = weak.upgrade() {
+            inner.retry.set(None);
+            reconnect(&inner);
+        }
+    });
+    let timer = window
+        .set_timeout_with_callback_and_timeout_and_arguments_0(retry.unchecked_ref(), delay)
+        .ok();
+    inner.retry.set(timer);
+}
+
+fn retry_now(inner: &Rc<Inner>) {
+    if let (Some(window), Some(timer)) = (web_sys::window(), inner.retry.take()) {
+        window.clear_timeout_with_handle(timer);
+    }
+    reconnect(inner);
+}
+
+fn reconnect(inner: &Rc<Inner>) {
+    if connect(inner).is_err() {
+        schedule_retry(inner);
     }
 }
 

@@ -1,0 +1,7 @@
+//! Websocket close codes the terminal proxy sends to browsers, so the page can tell a stopped
+//! worker from a network hiccup. Shared with the WASM front end.
+
+/// The worker's ttyd cannot be reached: the worker is stopped or still starting.
+pub const TERMINAL_UNREACHABLE: u16 = 4502;
+/// ttyd broke the connection without a close frame.
+pub const TERMINAL_LOST: u16 = 4503;
