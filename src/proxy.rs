@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::extract::ws::{self, CloseFrame, WebSocket};
 use axum::http::{header, HeaderMap, HeaderValue};
 use futures_util::{SinkExt, StreamExt};
@@ -18,6 +19,10 @@ use crate::{close_codes, ttyd};
 
 /// Largest message accepted from a browser. ttyd itself reassembles fragments without limit.
 pub const MAX_MESSAGE_BYTES: usize = 1 << 20;
+/// Largest terminal passed on to ttyd; bigger sizes are clamped (tmux allocates every cell).
+pub const MAX_COLUMNS: u64 = 1000;
+/// Tallest terminal passed on to ttyd.
+pub const MAX_ROWS: u64 = 500;
 /// How long to keep trying to reach a worker's ttyd: a new worker may still be starting or
 /// cloning its repository.
 pub const CONNECT_PATIENCE: Duration = Duration::from_secs(30);
@@ -102,12 +107,57 @@ fn to_ttyd(message: ws::Message) -> Forward {
         // A zero-length frame crashes ttyd 1.7.
         ws::Message::Binary(b) if b.is_empty() => Forward::Skip,
         ws::Message::Text(t) if t.is_empty() => Forward::Skip,
-        ws::Message::Binary(b) => Forward::Send(Message::Binary(b)),
-        ws::Message::Text(t) => Forward::Send(Message::text(t.as_str())),
+        ws::Message::Binary(b) => match guard_sizes(b) {
+            Some(b) => Forward::Send(Message::Binary(b)),
+            None => Forward::Skip,
+        },
+        ws::Message::Text(t) => match guard_sizes(Bytes::copy_from_slice(t.as_bytes())) {
+            Some(b) => match String::from_utf8(b.to_vec()) {
+                Ok(text) => Forward::Send(Message::text(text)),
+                Err(_) => Forward::Skip,
+            },
+            None => Forward::Skip,
+        },
         // Each side answers its own pings.
         ws::Message::Ping(_) | ws::Message::Pong(_) => Forward::Skip,
         ws::Message::Close(_) => Forward::Close,
     }
+}
+
+/// Clamps the terminal size in a resize or in the opening handshake; drops such a message
+/// when it is malformed. Everything else (keystrokes above all) passes untouched.
+fn guard_sizes(payload: Bytes) -> Option<Bytes> {
+    match payload.first() {
+        Some(&ttyd::RESIZE) => {
+            let size: serde_json::Value = serde_json::from_slice(&payload[1..]).ok()?;
+            let columns = size.get("columns")?.as_u64()?;
+            let rows = size.get("rows")?.as_u64()?;
+            let (columns, rows) = clamp_size(columns, rows);
+            Some(ttyd::resize(columns, rows).into())
+        }
+        Some(b'{') => {
+            let mut handshake: serde_json::Value = serde_json::from_slice(&payload).ok()?;
+            let columns = handshake
+                .get("columns")
+                .and_then(|v| v.as_u64())
+                .unwrap_or(80);
+            let rows = handshake.get("rows").and_then(|v| v.as_u64()).unwrap_or(24);
+            let (columns, rows) = clamp_size(columns, rows);
+            let fields = handshake.as_object_mut()?;
+            fields.insert("columns".into(), columns.into());
+            fields.insert("rows".into(), rows.into());
+            serde_json::to_vec(&handshake).ok().map(Bytes::from)
+        }
+        _ => Some(payload),
+    }
+}
+
+fn clamp_size(columns: u64, rows: u64) -> (u16, u16) {
+    // Both maxima fit in u16, so the casts cannot truncate.
+    (
+        columns.clamp(1, MAX_COLUMNS) as u16,
+        rows.clamp(1, MAX_ROWS) as u16,
+    )
 }
 
 fn to_browser(message: Message) -> Option<ws::Message> {
@@ -194,6 +244,39 @@ mod tests {
             Some("file://localhost:8080"),
             "localhost:8080"
         )));
+    }
+
+    fn forwarded(message: ws::Message) -> Option<Vec<u8>> {
+        match to_ttyd(message) {
+            Forward::Send(m) => Some(m.into_data().to_vec()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn absurd_sizes_are_clamped_and_malformed_ones_dropped() {
+        let huge = ws::Message::Binary(ttyd::resize(u16::MAX, u16::MAX).into());
+        assert_eq!(forwarded(huge).unwrap(), ttyd::resize(1000, 500));
+        let zero = ws::Message::Binary(ttyd::resize(0, 0).into());
+        assert_eq!(forwarded(zero).unwrap(), ttyd::resize(1, 1));
+        for bad in [
+            &b"1{\"columns\":-5,\"rows\":3}"[..],
+            b"1nonsense",
+            b"1{}",
+            b"{not json",
+        ] {
+            assert!(forwarded(ws::Message::Binary(bad.to_vec().into())).is_none());
+        }
+        let handshake = ws::Message::Binary(ttyd::handshake(u16::MAX, 30).into());
+        let sent: serde_json::Value =
+            serde_json::from_slice(&forwarded(handshake).unwrap()).unwrap();
+        assert_eq!(
+            (sent["columns"].as_u64(), sent["rows"].as_u64()),
+            (Some(1000), Some(30))
+        );
+        assert_eq!(sent["AuthToken"], "");
+        let keys = ws::Message::Binary(ttyd::input(b"ls\r").into());
+        assert_eq!(forwarded(keys).unwrap(), ttyd::input(b"ls\r"));
     }
 
     #[test]

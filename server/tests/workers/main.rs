@@ -168,6 +168,24 @@ async fn a_worker_terminal_round_trips_through_the_proxy() {
         "size-29x100",
     )
     .await;
+    // An absurd size is clamped on its way, and ttyd survives a zero-length frame.
+    socket
+        .send(Message::binary(ttyd::resize(u16::MAX, u16::MAX)))
+        .await
+        .unwrap();
+    run_until(
+        &mut socket,
+        "echo size-$(stty size | tr ' ' x)\r",
+        "size-499x1000",
+    )
+    .await;
+    socket
+        .send(Message::binary(ttyd::resize(80, 24)))
+        .await
+        .unwrap();
+    socket.send(Message::binary(Vec::new())).await.unwrap();
+    run_until(&mut socket, "echo alive-$((5*5))\r", "alive-25").await;
+
     // Restart: a fresh tmux session, but what is under /shared stays.
     run_until(
         &mut socket,
