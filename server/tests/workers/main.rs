@@ -4,7 +4,7 @@
 mod dashboard_process;
 mod support;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use farm::ttyd::{self, ServerMessage};
 use futures_util::{SinkExt, StreamExt};
@@ -46,6 +46,23 @@ async fn open_terminal(
     Ok(socket)
 }
 
+/// Collects terminal output into `seen` for at most `limit`; true once it contains `needle`.
+async fn read_for(socket: &mut Socket, seen: &mut String, needle: &str, limit: Duration) -> bool {
+    let read = async {
+        while let Some(message) = socket.next().await {
+            let message = message.expect("websocket error");
+            if let ServerMessage::Output(bytes) = ttyd::parse(&message.into_data()) {
+                seen.push_str(&String::from_utf8_lossy(bytes));
+                if seen.contains(needle) {
+                    return true;
+                }
+            }
+        }
+        panic!("the terminal closed");
+    };
+    tokio::time::timeout(limit, read).await.unwrap_or(false)
+}
+
 /// Reads terminal output until it contains `needle`, re-sending `command` every few seconds
 /// (a shell that is still starting may miss the first one).
 async fn run_until(socket: &mut Socket, command: &str, needle: &str) -> String {
@@ -56,22 +73,18 @@ async fn run_until(socket: &mut Socket, command: &str, needle: &str) -> String {
             .send(Message::binary(ttyd::input(command.as_bytes())))
             .await
             .unwrap();
-        let round = tokio::time::sleep(std::time::Duration::from_secs(3));
-        tokio::pin!(round);
-        loop {
-            tokio::select! {
-                _ = &mut round => break,
-                message = socket.next() => {
-                    let message = message.expect("the terminal closed").expect("websocket error");
-                    if let ServerMessage::Output(bytes) = ttyd::parse(&message.into_data()) {
-                        seen.push_str(&String::from_utf8_lossy(bytes));
-                        if seen.contains(needle) {
-                            return seen;
-                        }
-                    }
-                }
-            }
+        if read_for(socket, &mut seen, needle, Duration::from_secs(3)).await {
+            return seen;
         }
+    }
+    panic!("never saw {needle:?} in the terminal; it showed:\n{seen}");
+}
+
+/// Reads terminal output, without typing, until it contains `needle`.
+async fn read_until(socket: &mut Socket, needle: &str) -> String {
+    let mut seen = String::new();
+    if read_for(socket, &mut seen, needle, PATIENCE).await {
+        return seen;
     }
     panic!("never saw {needle:?} in the terminal; it showed:\n{seen}");
 }
@@ -438,4 +451,32 @@ async fn base_port_publishes_ttyd_on_loopback_only_and_reuses_freed_ports() {
     farm.delete("/api/workers/first").await;
     let third: Value = farm.create("third").await.json().await.unwrap();
     assert_eq!(third["direct_port"], base, "the freed port is used again");
+}
+
+#[tokio::test]
+async fn two_viewers_share_one_session_and_both_can_type() {
+    let farm = TestFarm::start().await;
+    assert_eq!(farm.create("shared").await.status(), StatusCode::CREATED);
+    let mut desk = open_terminal(&farm, "shared", None).await.unwrap();
+    run_until(&mut desk, "echo desk-ready-$((1+1))\r", "desk-ready-2").await;
+    let mut phone = open_terminal(&farm, "shared", None).await.unwrap();
+
+    // What one types, the other sees: the same tmux session.
+    let from_phone = token();
+    run_until(
+        &mut phone,
+        &format!("echo ph-{from_phone}-$((2+2))\r"),
+        &format!("ph-{from_phone}-4"),
+    )
+    .await;
+    let seen = read_until(&mut desk, &format!("ph-{from_phone}-4")).await;
+    assert!(seen.contains(&format!("ph-{from_phone}-4")));
+    let from_desk = token();
+    run_until(
+        &mut desk,
+        &format!("echo dk-{from_desk}-$((3+3))\r"),
+        &format!("dk-{from_desk}-6"),
+    )
+    .await;
+    read_until(&mut phone, &format!("dk-{from_desk}-6")).await;
 }
