@@ -7,7 +7,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use crate::errors::message;
-use crate::terminal::{ConnectionState, Terminal};
+use crate::terminal::{ConnectionState, KeyBar, KeyBarState, Terminal};
 
 #[server(prefix = "/rpc")]
 pub async fn get_worker(id: String) -> Result<Worker, ServerFnError> {
@@ -21,6 +21,7 @@ pub fn TerminalPage() -> impl IntoView {
     let id = move || params.read().get("id").unwrap_or_default();
     let worker = Resource::new(id, get_worker);
     let state = RwSignal::new(ConnectionState::Connecting);
+    let keys = KeyBarState::new();
 
     view! {
         <div class="terminal-page">
@@ -41,8 +42,9 @@ pub fn TerminalPage() -> impl IntoView {
             </header>
             {move || {
                 let id = id();
-                view! { <Terminal id state/> }
+                view! { <Terminal id state keys/> }
             }}
+            <KeyBar keys/>
         </div>
     }
 }

@@ -1,12 +1,15 @@
 //! The terminal component: an xterm.js terminal in the browser, attached to a worker's ttyd
 //! through the dashboard's websocket proxy. The server renders only its empty box.
 
+mod keys;
 #[cfg(feature = "hydrate")]
 mod session;
 #[cfg(feature = "hydrate")]
 mod xterm;
 
 use leptos::prelude::*;
+
+pub use keys::{KeyBar, KeyBarState};
 
 /// The state of the websocket behind a terminal, shown beside it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +51,7 @@ pub fn websocket_path(id: &str) -> String {
 }
 
 #[component]
-pub fn Terminal(id: String, state: RwSignal<ConnectionState>) -> impl IntoView {
+pub fn Terminal(id: String, state: RwSignal<ConnectionState>, keys: KeyBarState) -> impl IntoView {
     let host = NodeRef::<leptos::html::Div>::new();
 
     #[cfg(feature = "hydrate")]
@@ -62,7 +65,7 @@ pub fn Terminal(id: String, state: RwSignal<ConnectionState>) -> impl IntoView {
             if live.with_value(Option::is_some) {
                 return;
             }
-            match session::Session::start(&element, &websocket_path(&id), state) {
+            match session::Session::start(&element, &websocket_path(&id), state, keys) {
                 Ok(session) => live.set_value(Some(session)),
                 Err(e) => {
                     leptos::logging::error!("terminal failed to start: {e:?}");
@@ -70,9 +73,19 @@ pub fn Terminal(id: String, state: RwSignal<ConnectionState>) -> impl IntoView {
                 }
             }
         });
+        // Keys from the key bar go straight to the session.
+        Effect::new(move || {
+            if let Some(bytes) = keys.send.get() {
+                live.with_value(|session| {
+                    if let Some(session) = session {
+                        session.send_input(&bytes);
+                    }
+                });
+            }
+        });
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = state;
+    let _ = (state, keys);
 
     view! { <div class="term-host" node_ref=host data-worker=id></div> }
 }

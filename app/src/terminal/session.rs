@@ -14,7 +14,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{BinaryType, CloseEvent, HtmlElement, MessageEvent, ResizeObserver, WebSocket};
 
 use super::xterm::{Dimensions, Disposable, Fit, Terminal};
-use super::ConnectionState;
+use super::{ConnectionState, KeyBarState};
 
 const TERMINAL_OPTIONS: &str = r##"{
     "cursorBlink": true,
@@ -71,6 +71,7 @@ impl Session {
         host: &HtmlElement,
         path: &str,
         state: RwSignal<ConnectionState>,
+        keys: KeyBarState,
     ) -> Result<Session, JsValue> {
         let options = js_sys::JSON::parse(TERMINAL_OPTIONS)?;
         let terminal = Terminal::new(&options);
@@ -92,7 +93,9 @@ impl Session {
         let on_data = {
             let inner = Rc::downgrade(&inner);
             Closure::<dyn FnMut(String)>::new(move |data: String| {
-                with(&inner, |inner| inner.send(&ttyd::input(data.as_bytes())));
+                // Sticky Ctrl or Alt from the key bar apply to the next key typed.
+                let bytes = keys.typed(&data);
+                with(&inner, |inner| inner.send(&ttyd::input(&bytes)));
             })
         };
         let on_resize = {
@@ -142,6 +145,14 @@ impl Session {
             _on_box_resize: on_box_resize,
             on_wake,
         })
+    }
+}
+
+impl Session {
+    /// Sends keys as if typed, and gives the terminal the focus back.
+    pub fn send_input(&self, bytes: &[u8]) {
+        self.inner.send(&ttyd::input(bytes));
+        self.inner.terminal.focus();
     }
 }
 

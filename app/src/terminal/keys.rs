@@ -1,0 +1,137 @@
+//! The phone key bar: the keys an on-screen keyboard lacks (Esc, Tab, sticky Ctrl and Alt,
+//! arrows, paste). Its buttons keep the focus in the terminal, so the keyboard stays up.
+
+use leptos::ev::PointerEvent;
+use leptos::prelude::*;
+
+/// What the key bar shares with the terminal: keys to send, and the sticky modifiers that
+/// apply to the next key typed on the keyboard.
+#[derive(Clone, Copy)]
+pub struct KeyBarState {
+    pub send: RwSignal<Option<Vec<u8>>>,
+    pub ctrl: RwSignal<bool>,
+    pub alt: RwSignal<bool>,
+}
+
+impl KeyBarState {
+    pub fn new() -> Self {
+        KeyBarState {
+            send: RwSignal::new(None),
+            ctrl: RwSignal::new(false),
+            alt: RwSignal::new(false),
+        }
+    }
+
+    /// Applies (and releases) the sticky modifiers to what the keyboard typed.
+    pub fn typed(&self, data: &str) -> Vec<u8> {
+        let (ctrl, alt) = (self.ctrl.get_untracked(), self.alt.get_untracked());
+        if ctrl {
+            self.ctrl.set(false);
+        }
+        if alt {
+            self.alt.set(false);
+        }
+        with_modifiers(data, ctrl, alt)
+    }
+}
+
+impl Default for KeyBarState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// `data` as a terminal sends it with Ctrl and/or Alt held: Ctrl turns one ASCII character
+/// into its control code (c → 0x03), Alt prefixes ESC.
+pub fn with_modifiers(data: &str, ctrl: bool, alt: bool) -> Vec<u8> {
+    let mut bytes = data.as_bytes().to_vec();
+    if ctrl && bytes.len() == 1 {
+        bytes[0] = match bytes[0] {
+            b'?' => 0x7f,
+            c @ (b'@'..=b'_' | b'a'..=b'z') => c.to_ascii_uppercase() & 0x1f,
+            b' ' => 0,
+            c => c,
+        };
+    }
+    if alt {
+        bytes.insert(0, 0x1b);
+    }
+    bytes
+}
+
+const ESC: &[u8] = b"\x1b";
+const TAB: &[u8] = b"\t";
+const LEFT: &[u8] = b"\x1b[D";
+const UP: &[u8] = b"\x1b[A";
+const DOWN: &[u8] = b"\x1b[B";
+const RIGHT: &[u8] = b"\x1b[C";
+
+#[component]
+pub fn KeyBar(keys: KeyBarState) -> impl IntoView {
+    // pointerdown, not click: acting before the focus moves keeps the phone keyboard open.
+    let key = move |bytes: &'static [u8]| {
+        move |ev: PointerEvent| {
+            ev.prevent_default();
+            keys.send.set(Some(keys.typed_raw(bytes)));
+        }
+    };
+    let toggle = move |modifier: RwSignal<bool>| {
+        move |ev: PointerEvent| {
+            ev.prevent_default();
+            modifier.update(|on| *on = !*on);
+        }
+    };
+    view! {
+        <div class="key-bar" role="toolbar" aria-label="Terminal keys">
+            <button on:pointerdown=key(ESC)>"Esc"</button>
+            <button on:pointerdown=key(TAB)>"Tab"</button>
+            <button class:active=move || keys.ctrl.get() aria-pressed=move || keys.ctrl.get().to_string()
+                on:pointerdown=toggle(keys.ctrl)>"Ctrl"</button>
+            <button class:active=move || keys.alt.get() aria-pressed=move || keys.alt.get().to_string()
+                on:pointerdown=toggle(keys.alt)>"Alt"</button>
+            <button on:pointerdown=key(LEFT) aria-label="Left">"←"</button>
+            <button on:pointerdown=key(UP) aria-label="Up">"↑"</button>
+            <button on:pointerdown=key(DOWN) aria-label="Down">"↓"</button>
+            <button on:pointerdown=key(RIGHT) aria-label="Right">"→"</button>
+        </div>
+    }
+}
+
+impl KeyBarState {
+    /// A key from the bar: Alt applies, Ctrl does not change escape sequences.
+    fn typed_raw(&self, bytes: &[u8]) -> Vec<u8> {
+        let alt = self.alt.get_untracked();
+        if alt {
+            self.alt.set(false);
+        }
+        let mut out = Vec::with_capacity(bytes.len() + 1);
+        if alt {
+            out.push(0x1b);
+        }
+        out.extend_from_slice(bytes);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ctrl_makes_control_codes() {
+        assert_eq!(with_modifiers("c", true, false), [0x03]);
+        assert_eq!(with_modifiers("C", true, false), [0x03]);
+        assert_eq!(with_modifiers("[", true, false), [0x1b]);
+        assert_eq!(with_modifiers("?", true, false), [0x7f]);
+        assert_eq!(with_modifiers(" ", true, false), [0x00]);
+        assert_eq!(with_modifiers("1", true, false), b"1");
+        assert_eq!(with_modifiers("ls", true, false), b"ls");
+    }
+
+    #[test]
+    fn alt_prefixes_escape() {
+        assert_eq!(with_modifiers("b", false, true), b"\x1bb");
+        assert_eq!(with_modifiers("x", true, true), [0x1b, 0x18]);
+        assert_eq!(with_modifiers("plain", false, false), b"plain");
+    }
+}
