@@ -28,6 +28,9 @@ pub const MAX_ROWS: u64 = 500;
 pub const CONNECT_PATIENCE: Duration = Duration::from_secs(30);
 /// Pause between two attempts to reach ttyd.
 pub const CONNECT_RETRY: Duration = Duration::from_millis(150);
+/// How often the browser gets a ping: proxies and phone networks cut websockets that stay
+/// silent for 30-60 s. (ttyd pings our side itself.)
+pub const KEEPALIVE: Duration = Duration::from_secs(20);
 
 type Upstream = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -48,8 +51,13 @@ pub async fn relay(mut client: WebSocket, addr: SocketAddr) {
     };
     let (mut up_tx, mut up_rx) = upstream.split();
     let (mut client_tx, mut client_rx) = client.split();
+    let mut keepalive =
+        tokio::time::interval_at(tokio::time::Instant::now() + KEEPALIVE, KEEPALIVE);
     loop {
         tokio::select! {
+            _ = keepalive.tick() => {
+                if client_tx.send(ws::Message::Ping(Bytes::new())).await.is_err() { break }
+            }
             from_client = client_rx.next() => {
                 let Some(Ok(message)) = from_client else { break };
                 match to_ttyd(message) {

@@ -480,3 +480,21 @@ async fn two_viewers_share_one_session_and_both_can_type() {
     .await;
     read_until(&mut phone, &format!("dk-{from_desk}-6")).await;
 }
+
+#[tokio::test]
+async fn an_idle_terminal_is_kept_alive_with_pings() {
+    let farm = TestFarm::start().await;
+    assert_eq!(farm.create("idle").await.status(), StatusCode::CREATED);
+    let mut socket = open_terminal(&farm, "idle", None).await.unwrap();
+    let ping = async {
+        while let Some(message) = socket.next().await {
+            if let Message::Ping(_) = message.expect("websocket error") {
+                return;
+            }
+        }
+        panic!("the terminal closed");
+    };
+    tokio::time::timeout(farm::proxy::KEEPALIVE + PATIENCE, ping)
+        .await
+        .expect("no ping arrived");
+}
