@@ -68,7 +68,12 @@ test('create a worker from the dashboard and use its terminal', async () => {
     await shot(page, 'terminal-desktop');
 
     // The same session from a phone-sized tab: tmux shows what was typed before.
-    const phone = await browser.newPage({ viewport: PHONE, isMobile: true, hasTouch: true });
+    const phone = await browser.newPage({
+      viewport: PHONE,
+      isMobile: true,
+      hasTouch: true,
+      permissions: ['clipboard-read', 'clipboard-write'],
+    });
     const phoneErrors = watchErrors(phone);
     await phone.goto(`${BASE}/workers/e2e-worker`, { waitUntil: 'networkidle' });
     await phone.locator('.badge.conn-connected').waitFor({ timeout: 60_000 });
@@ -82,6 +87,12 @@ test('create a worker from the dashboard and use its terminal', async () => {
     await phone.getByRole('button', { name: 'Ctrl', exact: true }).tap();
     await phone.keyboard.type('c');
     await typeAndSee(phone, 'echo keys-$((2*5))', 'keys-10');
+    // Paste from the key bar: what the clipboard holds arrives as typed input.
+    await phone.evaluate(() => navigator.clipboard.writeText('echo pasted-$((7*7))'));
+    await phone.getByRole('button', { name: 'Paste', exact: true }).tap();
+    await phone.waitForFunction(() => document.querySelector('.term-host .xterm-rows')?.textContent.includes('echo pasted-$((7*7))'));
+    await phone.keyboard.press('Enter');
+    await phone.waitForFunction(() => document.querySelector('.term-host .xterm-rows')?.textContent.includes('pasted-49'));
     await shot(phone, 'terminal-phone');
     await openDashboard(phone);
     await shot(phone, 'dashboard-phone');

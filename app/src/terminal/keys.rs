@@ -9,6 +9,8 @@ use leptos::prelude::*;
 #[derive(Clone, Copy)]
 pub struct KeyBarState {
     pub send: RwSignal<Option<Vec<u8>>>,
+    /// Text from the clipboard, to paste through the terminal.
+    pub paste: RwSignal<Option<String>>,
     pub ctrl: RwSignal<bool>,
     pub alt: RwSignal<bool>,
 }
@@ -17,6 +19,7 @@ impl KeyBarState {
     pub fn new() -> Self {
         KeyBarState {
             send: RwSignal::new(None),
+            paste: RwSignal::new(None),
             ctrl: RwSignal::new(false),
             alt: RwSignal::new(false),
         }
@@ -81,6 +84,11 @@ pub fn KeyBar(keys: KeyBarState) -> impl IntoView {
             modifier.update(|on| *on = !*on);
         }
     };
+    let paste = move |ev: PointerEvent| {
+        ev.prevent_default();
+        #[cfg(feature = "hydrate")]
+        read_clipboard(keys.paste);
+    };
     view! {
         <div class="key-bar" role="toolbar" aria-label="Terminal keys">
             <button on:pointerdown=key(ESC)>"Esc"</button>
@@ -93,8 +101,24 @@ pub fn KeyBar(keys: KeyBarState) -> impl IntoView {
             <button on:pointerdown=key(UP) aria-label="Up">"↑"</button>
             <button on:pointerdown=key(DOWN) aria-label="Down">"↓"</button>
             <button on:pointerdown=key(RIGHT) aria-label="Right">"→"</button>
+            <button on:pointerdown=paste>"Paste"</button>
         </div>
     }
+}
+
+/// Reads the clipboard (the browser may ask the user first) and hands the text to `paste`.
+#[cfg(feature = "hydrate")]
+fn read_clipboard(paste: RwSignal<Option<String>>) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let read = window.navigator().clipboard().read_text();
+    leptos::task::spawn_local(async move {
+        match wasm_bindgen_futures::JsFuture::from(read).await {
+            Ok(text) => paste.set(text.as_string()),
+            Err(e) => leptos::logging::warn!("clipboard not readable: {e:?}"),
+        }
+    });
 }
 
 impl KeyBarState {

@@ -73,12 +73,21 @@ pub fn Terminal(id: String, state: RwSignal<ConnectionState>, keys: KeyBarState)
                 }
             }
         });
-        // Keys from the key bar go straight to the session.
+        // Keys and pastes from the key bar go straight to the session.
         Effect::new(move || {
             if let Some(bytes) = keys.send.get() {
                 live.with_value(|session| {
                     if let Some(session) = session {
                         session.send_input(&bytes);
+                    }
+                });
+            }
+        });
+        Effect::new(move || {
+            if let Some(text) = keys.paste.get() {
+                live.with_value(|session| {
+                    if let Some(session) = session {
+                        session.paste(&text);
                     }
                 });
             }

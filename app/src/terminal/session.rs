@@ -149,6 +149,12 @@ impl Session {
 }
 
 impl Session {
+    /// Pastes text through xterm.js, which sends it on as typed input.
+    pub fn paste(&self, text: &str) {
+        self.inner.terminal.paste(text);
+        self.inner.terminal.focus();
+    }
+
     /// Sends keys as if typed, and gives the terminal the focus back.
     pub fn send_input(&self, bytes: &[u8]) {
         self.inner.send(&ttyd::input(bytes));

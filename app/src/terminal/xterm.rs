@@ -24,6 +24,10 @@ extern "C" {
     #[wasm_bindgen(method, js_name = write)]
     pub fn write_str(this: &Terminal, data: &str);
 
+    /// Pastes like the user's own paste: line endings and bracketed paste as the program asks.
+    #[wasm_bindgen(method)]
+    pub fn paste(this: &Terminal, data: &str);
+
     #[wasm_bindgen(method, getter)]
     pub fn cols(this: &Terminal) -> u16;
 
