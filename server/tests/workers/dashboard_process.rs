@@ -5,13 +5,10 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
-use crate::support::{token, InstanceCleanup, PATIENCE};
-use farm::ttyd::{self, ServerMessage};
-use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::Message;
+
+use crate::support::{token, InstanceCleanup, PATIENCE};
+use crate::{open_terminal, run_until};
 
 /// The real `claude-worker-farm` binary on a free port.
 struct Dashboard {
@@ -83,37 +80,8 @@ fn free_port() -> u16 {
 
 /// Types `command` into the worker's terminal until `needle` shows up on screen.
 async fn type_until(base: &str, id: &str, command: &str, needle: &str) -> String {
-    let mut request = format!("ws://{base}/api/workers/{id}/terminal")
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        HeaderValue::from_static(ttyd::SUBPROTOCOL),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    socket
-        .send(Message::binary(ttyd::handshake(80, 24)))
-        .await
-        .unwrap();
-    socket
-        .send(Message::binary(ttyd::input(command.as_bytes())))
-        .await
-        .unwrap();
-    let mut seen = String::new();
-    let read = async {
-        while let Some(Ok(message)) = socket.next().await {
-            if let ServerMessage::Output(bytes) = ttyd::parse(&message.into_data()) {
-                seen.push_str(&String::from_utf8_lossy(bytes));
-                if seen.contains(needle) {
-                    return;
-                }
-            }
-        }
-    };
-    tokio::time::timeout(PATIENCE, read)
-        .await
-        .unwrap_or_else(|_| panic!("never saw {needle:?}"));
-    seen
+    let mut socket = open_terminal(base, id, None).await.unwrap();
+    run_until(&mut socket, command, needle).await
 }
 
 #[tokio::test]
