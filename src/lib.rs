@@ -3,6 +3,7 @@
 //! the dashboard's REST API and server functions both go through.
 
 pub mod close_codes;
+pub mod events;
 pub mod ttyd;
 pub mod worker;
 

@@ -40,11 +40,9 @@ mod listener {
     use wasm_bindgen::JsCast;
     use web_sys::EventSource;
 
-    use super::Live;
+    use farm::events::{PATH as EVENTS_PATH, WORKERS_CHANGED};
 
-    /// Path of the event stream, and the name of its one event (see server/src/events.rs).
-    const EVENTS_PATH: &str = "/api/events";
-    const WORKERS_CHANGED: &str = "workers";
+    use super::Live;
 
     /// An open EventSource; the browser reconnects it by itself. Dropping it closes it.
     pub struct Listener {

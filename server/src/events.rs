@@ -5,11 +5,9 @@ use std::convert::Infallible;
 
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
+use farm::events::WORKERS_CHANGED;
 use farm::WorkerService;
 use futures_util::Stream;
-
-/// Name of the event sent when the list of workers may have changed.
-pub const WORKERS_CHANGED: &str = "workers";
 
 pub async fn stream(
     State(service): State<WorkerService>,

@@ -29,7 +29,7 @@ pub fn router(service: WorkerService) -> Router {
         .site_pkg_dir("pkg")
         .build();
     let api = Router::new()
-        .route("/api/events", get(events::stream))
+        .route(farm::events::PATH, get(events::stream))
         .route("/api/workers", get(api::list).post(api::create))
         .route("/api/workers/{id}", get(api::get).delete(api::delete))
         .route("/api/workers/{id}/restart", post(api::restart))

@@ -1,0 +1,7 @@
+//! The live-update stream as both ends name it: the server's server-sent events and the
+//! dashboard's EventSource. Shared with the WASM front end.
+
+/// Where the stream is served.
+pub const PATH: &str = "/api/events";
+/// The one event sent: the list of workers may have changed.
+pub const WORKERS_CHANGED: &str = "workers";
