@@ -115,20 +115,19 @@ fn to_ttyd(message: ws::Message) -> Forward {
         // A zero-length frame crashes ttyd 1.7.
         ws::Message::Binary(b) if b.is_empty() => Forward::Skip,
         ws::Message::Text(t) if t.is_empty() => Forward::Skip,
-        ws::Message::Binary(b) => match guard_sizes(b) {
-            Some(b) => Forward::Send(Message::Binary(b)),
-            None => Forward::Skip,
-        },
-        ws::Message::Text(t) => match guard_sizes(Bytes::copy_from_slice(t.as_bytes())) {
-            Some(b) => match String::from_utf8(b.to_vec()) {
-                Ok(text) => Forward::Send(Message::text(text)),
-                Err(_) => Forward::Skip,
-            },
-            None => Forward::Skip,
-        },
+        // ttyd reads text and binary frames alike, so both go on as binary.
+        ws::Message::Binary(b) => guarded(b),
+        ws::Message::Text(t) => guarded(Bytes::copy_from_slice(t.as_bytes())),
         // Each side answers its own pings.
         ws::Message::Ping(_) | ws::Message::Pong(_) => Forward::Skip,
         ws::Message::Close(_) => Forward::Close,
+    }
+}
+
+fn guarded(payload: Bytes) -> Forward {
+    match guard_sizes(payload) {
+        Some(payload) => Forward::Send(Message::Binary(payload)),
+        None => Forward::Skip,
     }
 }
 
