@@ -27,15 +27,23 @@ impl KeyBarState {
 
     /// Applies (and releases) the sticky modifiers to what the keyboard typed.
     pub fn typed(&self, data: &str) -> Vec<u8> {
-        let (ctrl, alt) = (self.ctrl.get_untracked(), self.alt.get_untracked());
-        if ctrl {
-            self.ctrl.set(false);
-        }
-        if alt {
-            self.alt.set(false);
-        }
-        with_modifiers(data, ctrl, alt)
+        with_modifiers(data.as_bytes(), take(self.ctrl), take(self.alt))
     }
+
+    /// A key from the bar: Alt applies; Ctrl stays for the next typed key (it does not
+    /// change Esc, Tab or the arrows).
+    fn typed_raw(&self, bytes: &[u8]) -> Vec<u8> {
+        with_modifiers(bytes, false, take(self.alt))
+    }
+}
+
+/// Whether a sticky modifier is on; it is released by being used.
+fn take(modifier: RwSignal<bool>) -> bool {
+    let on = modifier.get_untracked();
+    if on {
+        modifier.set(false);
+    }
+    on
 }
 
 impl Default for KeyBarState {
@@ -46,8 +54,8 @@ impl Default for KeyBarState {
 
 /// `data` as a terminal sends it with Ctrl and/or Alt held: Ctrl turns one ASCII character
 /// into its control code (c → 0x03), Alt prefixes ESC.
-pub fn with_modifiers(data: &str, ctrl: bool, alt: bool) -> Vec<u8> {
-    let mut bytes = data.as_bytes().to_vec();
+pub fn with_modifiers(data: &[u8], ctrl: bool, alt: bool) -> Vec<u8> {
+    let mut bytes = data.to_vec();
     if ctrl && bytes.len() == 1 {
         bytes[0] = match bytes[0] {
             b'?' => 0x7f,
@@ -121,41 +129,25 @@ fn read_clipboard(paste: RwSignal<Option<String>>) {
     });
 }
 
-impl KeyBarState {
-    /// A key from the bar: Alt applies, Ctrl does not change escape sequences.
-    fn typed_raw(&self, bytes: &[u8]) -> Vec<u8> {
-        let alt = self.alt.get_untracked();
-        if alt {
-            self.alt.set(false);
-        }
-        let mut out = Vec::with_capacity(bytes.len() + 1);
-        if alt {
-            out.push(0x1b);
-        }
-        out.extend_from_slice(bytes);
-        out
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn ctrl_makes_control_codes() {
-        assert_eq!(with_modifiers("c", true, false), [0x03]);
-        assert_eq!(with_modifiers("C", true, false), [0x03]);
-        assert_eq!(with_modifiers("[", true, false), [0x1b]);
-        assert_eq!(with_modifiers("?", true, false), [0x7f]);
-        assert_eq!(with_modifiers(" ", true, false), [0x00]);
-        assert_eq!(with_modifiers("1", true, false), b"1");
-        assert_eq!(with_modifiers("ls", true, false), b"ls");
+        assert_eq!(with_modifiers(b"c", true, false), [0x03]);
+        assert_eq!(with_modifiers(b"C", true, false), [0x03]);
+        assert_eq!(with_modifiers(b"[", true, false), [0x1b]);
+        assert_eq!(with_modifiers(b"?", true, false), [0x7f]);
+        assert_eq!(with_modifiers(b" ", true, false), [0x00]);
+        assert_eq!(with_modifiers(b"1", true, false), b"1");
+        assert_eq!(with_modifiers(b"ls", true, false), b"ls");
     }
 
     #[test]
     fn alt_prefixes_escape() {
-        assert_eq!(with_modifiers("b", false, true), b"\x1bb");
-        assert_eq!(with_modifiers("x", true, true), [0x1b, 0x18]);
-        assert_eq!(with_modifiers("plain", false, false), b"plain");
+        assert_eq!(with_modifiers(b"b", false, true), b"\x1bb");
+        assert_eq!(with_modifiers(b"x", true, true), [0x1b, 0x18]);
+        assert_eq!(with_modifiers(b"plain", false, false), b"plain");
     }
 }
