@@ -6,6 +6,9 @@ set -eu
 
 id="${WORKER_ID:?WORKER_ID is required}"
 workdir="$HOME"
+# The dashboard reads the "claude-worker: ..." lines from the container's log to know how far
+# the setup got (src/setup.rs holds the same words): keep them in step.
+echo "claude-worker: starting"
 # Shown once, when the tmux session is created: what the user must know before typing.
 banner=/tmp/claude-worker-banner
 : >"$banner"
@@ -18,21 +21,27 @@ if [ -n "${GIT_REPO:-}" ]; then
   else
     echo "claude-worker: cloning into $dest"
     clone_log=/tmp/claude-worker-clone.log
+    clone_status=/tmp/claude-worker-clone.status
     # Only network transports: no ext::, no file://, no local paths, whatever the URL says.
-    if GIT_ALLOW_PROTOCOL=https:http:ssh GIT_TERMINAL_PROMPT=0 \
-        git clone --progress -- "$GIT_REPO" "$dest" >"$clone_log" 2>&1; then
-      cat "$clone_log"
+    # Progress goes to the log as it happens (one line per update), and to a file for the
+    # banner; the exit status travels through a file because sh has no pipefail.
+    { GIT_ALLOW_PROTOCOL=https:http:ssh GIT_TERMINAL_PROMPT=0 \
+        git clone --progress -- "$GIT_REPO" "$dest" 2>&1; echo $? >"$clone_status"; } \
+      | stdbuf -oL tr '\r' '\n' | tee "$clone_log"
+    if [ "$(cat "$clone_status")" = 0 ]; then
       workdir="$dest"
     else
-      cat "$clone_log" >&2
-      echo "claude-worker: git clone failed; the terminal starts in $HOME" >&2
+      reason=$(grep -E '^(fatal|error|ssh):' "$clone_log" | tail -n 1)
+      [ -n "$reason" ] || reason=$(grep -v '^$' "$clone_log" | tail -n 1)
+      echo "claude-worker: clone failed: $reason"
       # A failed clone must not leave a worker that restarts forever or an empty folder
-      # that looks like a repository: keep the terminal, say what happened.
+      # that looks like a repository: keep the terminal, say what happened. Restarting the
+      # worker tries the clone again.
       rm -rf "$dest"
       {
         printf '\033[1;31mThe repository could not be cloned:\033[0m\n'
         tail -n 5 "$clone_log"
-        printf 'Clone it by hand into %s, or delete this worker and create it again.\n\n' "$dest"
+        printf 'Restart this worker to try again, or clone it by hand into %s.\n\n' "$dest"
       } >"$banner"
     fi
   fi

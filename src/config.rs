@@ -44,9 +44,19 @@ impl std::str::FromStr for Secret {
 )]
 pub struct Config {
     /// Address and port the dashboard listens on. Use 0.0.0.0:8080 to reach it from a phone
-    /// on your network.
-    #[arg(long, env = "FARM_BIND", default_value = "127.0.0.1:8080")]
-    pub bind: SocketAddr,
+    /// on your network. [default: 127.0.0.1:8080, or NGINX_HOST:8080]
+    #[arg(long, env = "FARM_BIND")]
+    pub bind: Option<SocketAddr>,
+
+    /// Host address of the dashboard, as in the original farm's .env: the dashboard listens
+    /// on this address, port 8080 (FARM_BIND wins when both are set).
+    #[arg(long, env = "NGINX_HOST")]
+    pub host: Option<String>,
+
+    /// Redis for shared state, e.g. redis://:password@localhost:6379/0. Without it the state
+    /// lives in the dashboard's memory and is rebuilt from Docker on every start.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<Secret>,
 
     /// Image that workers run (build it with scripts/build-worker-image.sh).
     #[arg(long, env = "WORKER_IMAGE", default_value = "claude-worker:latest")]
@@ -92,7 +102,33 @@ pub struct Config {
     pub site_root: String,
 }
 
+/// Port the dashboard uses when only a host is configured (`NGINX_HOST`).
+pub const DEFAULT_PORT: u16 = 8080;
+
 impl Config {
+    /// Where to listen: `FARM_BIND`, else `NGINX_HOST` on port 8080, else loopback.
+    pub fn listen_addr(&self) -> Result<SocketAddr, String> {
+        if let Some(bind) = self.bind {
+            return Ok(bind);
+        }
+        let Some(host) = self.host.as_deref().map(str::trim) else {
+            return Ok(SocketAddr::from(([127, 0, 0, 1], DEFAULT_PORT)));
+        };
+        let host = if host == "localhost" {
+            "127.0.0.1"
+        } else {
+            host
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        host.parse::<std::net::IpAddr>()
+            .map(|ip| SocketAddr::new(ip, DEFAULT_PORT))
+            .map_err(|_| {
+                format!(
+                    "NGINX_HOST must be an IP address of this machine (or localhost), not '{host}'"
+                )
+            })
+    }
+
     /// The Docker network that workers join.
     pub fn network(&self) -> String {
         format!("{}_workers", self.instance)
@@ -120,6 +156,42 @@ mod tests {
         assert!(!printed.contains("very-secret"), "{printed}");
         assert!(printed.contains("Secret(***)"));
         assert_eq!(config.anthropic_api_key.expose(), "sk-ant-very-secret");
+    }
+
+    #[test]
+    fn the_listen_address_comes_from_bind_or_host() {
+        let listen = |args: &[&str]| {
+            let mut argv = vec!["farm"];
+            argv.extend_from_slice(args);
+            Config::parse_from(argv).listen_addr()
+        };
+        assert_eq!(listen(&[]).unwrap().to_string(), "127.0.0.1:8080");
+        assert_eq!(
+            listen(&["--host", "localhost"]).unwrap().to_string(),
+            "127.0.0.1:8080"
+        );
+        assert_eq!(
+            listen(&["--host", "192.168.1.20"]).unwrap().to_string(),
+            "192.168.1.20:8080"
+        );
+        assert_eq!(
+            listen(&["--host", "[::1]"]).unwrap().to_string(),
+            "[::1]:8080"
+        );
+        assert_eq!(
+            listen(&["--host", "192.168.1.20", "--bind", "0.0.0.0:9000"])
+                .unwrap()
+                .to_string(),
+            "0.0.0.0:9000"
+        );
+        let refused = listen(&["--host", "my-laptop.local"]).unwrap_err();
+        assert!(refused.contains("NGINX_HOST"), "{refused}");
+    }
+
+    #[test]
+    fn the_redis_url_is_a_secret() {
+        let config = Config::parse_from(["farm", "--redis-url", "redis://:pw-very-secret@r:6379"]);
+        assert!(!format!("{config:?}").contains("very-secret"));
     }
 
     #[test]

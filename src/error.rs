@@ -28,6 +28,8 @@ pub enum FarmError {
     TerminalUnreachable(String, String),
     #[error("{0}")]
     Forbidden(String),
+    #[error("the store is unreachable ({0}): start Redis or check REDIS_URL")]
+    StoreUnavailable(String),
 }
 
 impl FarmError {
@@ -37,9 +39,9 @@ impl FarmError {
             FarmError::NotFound(_) => StatusCode::NOT_FOUND,
             FarmError::AlreadyExists(_) | FarmError::LimitReached(_) => StatusCode::CONFLICT,
             FarmError::Forbidden(_) => StatusCode::FORBIDDEN,
-            FarmError::ImageMissing(_) | FarmError::DockerUnavailable(_) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            FarmError::ImageMissing(_)
+            | FarmError::DockerUnavailable(_)
+            | FarmError::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             FarmError::Docker(_) | FarmError::TerminalUnreachable(..) => StatusCode::BAD_GATEWAY,
         }
     }
@@ -56,6 +58,7 @@ impl FarmError {
             FarmError::Docker(_) => "docker_error",
             FarmError::TerminalUnreachable(..) => "terminal_unreachable",
             FarmError::Forbidden(_) => "forbidden",
+            FarmError::StoreUnavailable(_) => "store_unavailable",
         }
     }
 }

@@ -19,6 +19,10 @@ pub mod proxy;
 pub mod runtime;
 #[cfg(feature = "server")]
 pub mod service;
+#[cfg(feature = "server")]
+pub mod setup;
+#[cfg(feature = "server")]
+pub mod store;
 
 #[cfg(feature = "server")]
 pub use error::FarmError;

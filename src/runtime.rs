@@ -39,6 +39,29 @@ pub struct WorkerContainer {
     pub direct_port: Option<u16>,
 }
 
+/// Something that happened to one of this farm's containers.
+#[derive(Debug, Clone)]
+pub struct ContainerEvent {
+    /// Docker's word for it: `create`, `start`, `die`, `destroy`, `oom`…
+    pub action: String,
+    /// `None` for a container of ours without a worker id label (made by hand).
+    pub worker: Option<String>,
+    pub has_git_repo: bool,
+    /// Seconds since the Unix epoch.
+    pub time: i64,
+}
+
+/// Which part of a container's output to read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogRange {
+    /// The last this many lines; `None` for all.
+    pub tail: Option<usize>,
+    /// Only lines printed from this time on (seconds since the Unix epoch; 0: from the start).
+    pub since: i64,
+    /// Keep the stream open for what comes next, until the container stops.
+    pub follow: bool,
+}
+
 /// What removing a container did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Removal {
@@ -249,7 +272,9 @@ impl DockerRuntime {
 
     /// One item per change to any of this farm's containers (created, started, died,
     /// restarted, removed…); ends when the connection to the engine drops.
-    pub fn container_events(&self) -> impl Stream<Item = Result<(), FarmError>> + Send + 'static {
+    pub fn container_events(
+        &self,
+    ) -> impl Stream<Item = Result<ContainerEvent, FarmError>> + Send + 'static {
         let filters = HashMap::from([
             ("type", vec!["container".to_owned()]),
             (
@@ -258,24 +283,34 @@ impl DockerRuntime {
             ),
         ]);
         let options = EventsOptionsBuilder::default().filters(&filters).build();
-        self.docker
-            .events(Some(options))
-            .map(|event| event.map(|_| ()).map_err(docker_error))
+        self.docker.events(Some(options)).map(|event| {
+            let event = event.map_err(docker_error)?;
+            let attributes = event.actor.and_then(|a| a.attributes).unwrap_or_default();
+            Ok(ContainerEvent {
+                worker: attributes.get(labels::ID).cloned(),
+                has_git_repo: attributes.contains_key(labels::GIT_REPO),
+                action: event.action.unwrap_or_default(),
+                time: event.time.unwrap_or_default(),
+            })
+        })
     }
 
-    /// The container's output (entrypoint, clone, ttyd), its last `tail` lines, and with
-    /// `follow` everything it prints afterwards until it stops.
+    /// The container's output (entrypoint, clone, ttyd) in `range`, and with `follow`
+    /// everything it prints afterwards until it stops.
     pub fn logs(
         &self,
         id: &str,
-        tail: usize,
-        follow: bool,
+        range: LogRange,
     ) -> impl Stream<Item = Result<axum::body::Bytes, FarmError>> + Send + 'static {
+        let tail = range
+            .tail
+            .map_or_else(|| "all".to_owned(), |n| n.to_string());
         let options = LogsOptionsBuilder::default()
             .stdout(true)
             .stderr(true)
-            .follow(follow)
-            .tail(&tail.to_string())
+            .follow(range.follow)
+            .since(i32::try_from(range.since).unwrap_or(i32::MAX))
+            .tail(&tail)
             .build();
         self.docker
             .logs(&container_name(id), Some(options))

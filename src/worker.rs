@@ -34,11 +34,19 @@ pub struct Worker {
 #[serde(tag = "state", rename_all = "lowercase")]
 pub enum WorkerStatus {
     Starting,
+    /// Running, and still cloning its repository.
+    Cloning,
     Running,
     Restarting,
     Paused,
     Stopping,
-    Exited { code: i64 },
+    Exited {
+        code: i64,
+    },
+    /// Running, but not as asked: the reason says what went wrong and what to do.
+    Failed {
+        reason: String,
+    },
 }
 
 impl WorkerStatus {
@@ -46,11 +54,25 @@ impl WorkerStatus {
     pub fn label(&self) -> &'static str {
         match self {
             WorkerStatus::Starting => "starting",
+            WorkerStatus::Cloning => "cloning",
             WorkerStatus::Running => "running",
             WorkerStatus::Restarting => "restarting",
             WorkerStatus::Paused => "paused",
             WorkerStatus::Stopping => "stopping",
             WorkerStatus::Exited { .. } => "exited",
+            WorkerStatus::Failed { .. } => "failed",
+        }
+    }
+
+    /// What a user should know beyond the badge, in a sentence.
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            WorkerStatus::Cloning => Some("cloning the repository…".into()),
+            WorkerStatus::Exited { code } => Some(format!(
+                "stopped with exit code {code}: restart it to start a new session"
+            )),
+            WorkerStatus::Failed { reason } => Some(reason.clone()),
+            _ => None,
         }
     }
 }

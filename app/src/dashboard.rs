@@ -162,6 +162,9 @@ fn WorkerCard(
                     "logs"
                 </a>
             </p>
+            {worker.status.detail().map(|detail| {
+                view! { <p class=format!("worker-detail status-{status}")>{detail}</p> }
+            })}
             {worker.git_repo.clone().map(|repo| {
                 let title = repo.clone();
                 view! { <p class="worker-repo" title=title>{repo}</p> }

@@ -1,6 +1,7 @@
 //! The `claude-worker-farm` binary: reads settings, connects to Docker, serves until Ctrl-C
 //! or SIGTERM. Workers keep running when it stops.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -18,13 +19,22 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
+    // Logs go to standard error, coloured only for a person at a terminal.
     tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
     let config = Config::parse();
-    let bind = config.bind;
+    let bind = match config.listen_addr() {
+        Ok(bind) => bind,
+        Err(e) => {
+            tracing::error!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let service = match WorkerService::start(config).await {
         Ok(service) => service,
         Err(e) => {

@@ -5,9 +5,11 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
+use farm::store::{Setup, Store};
 use serde_json::{json, Value};
 
-use crate::support::{token, InstanceCleanup, PATIENCE};
+use crate::redis::RedisServer;
+use crate::support::{free_port, token, InstanceCleanup, PATIENCE};
 use crate::{open_terminal, run_until};
 
 /// The real `claude-worker-farm` binary on a free port.
@@ -17,7 +19,12 @@ struct Dashboard {
 }
 
 impl Dashboard {
-    async fn start(instance: &str) -> Dashboard {
+    async fn start(instance: &str, settings: &[&str]) -> Dashboard {
+        Dashboard::start_logging(instance, settings, Stdio::inherit()).await
+    }
+
+    /// Like `start`, with the dashboard's log (standard error) going to `log`.
+    async fn start_logging(instance: &str, settings: &[&str], log: Stdio) -> Dashboard {
         let port = free_port();
         let image = std::env::var("WORKER_IMAGE").unwrap_or_else(|_| "claude-worker:test".into());
         let mut command = Command::new(env!("CARGO_BIN_EXE_claude-worker-farm"));
@@ -28,17 +35,15 @@ impl Dashboard {
                 "--instance",
                 instance,
             ])
-            .args(["--worker-image", &image]);
+            .args(["--worker-image", &image])
+            .args(settings);
+        command.stderr(log);
         Dashboard::run(command, port).await
     }
 
     /// Starts `command` and waits until the dashboard answers on `port`.
     async fn run(mut command: Command, port: u16) -> Dashboard {
-        let child = command
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
+        let child = command.stdout(Stdio::null()).spawn().unwrap();
         let base = format!("127.0.0.1:{port}");
         let deadline = Instant::now() + PATIENCE;
         while reqwest::get(format!("http://{base}/api/workers"))
@@ -73,46 +78,67 @@ impl Drop for Dashboard {
     }
 }
 
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
-
 /// Types `command` into the worker's terminal until `needle` shows up on screen.
 async fn type_until(base: &str, id: &str, command: &str, needle: &str) -> String {
     let mut socket = open_terminal(base, id, None).await.unwrap();
     run_until(&mut socket, command, needle).await
 }
 
-#[tokio::test]
-async fn killing_the_dashboard_leaves_workers_and_sessions_untouched() {
+/// Kills the dashboard under a working session and a failed clone, starts it again with the
+/// same `settings`, and expects everything as it was. Container names are the engine's, so
+/// the workers' names carry `tag`.
+async fn survives_being_killed(tag: &str, settings: &[&str]) {
     let instance = format!("cwf-test-restart-{}", token());
     let cleanup = InstanceCleanup(instance.clone());
-    let first = Dashboard::start(&instance).await;
-    let response = reqwest::Client::new()
-        .post(format!("http://{}/api/workers", first.base))
-        .json(&json!({"name": "Survivor"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+    let broken = format!("Broken {tag}");
+    let first = Dashboard::start(&instance, settings).await;
+    let client = reqwest::Client::new();
+    for body in [
+        json!({"name": format!("Survivor {tag}")}),
+        json!({"name": broken, "git_repo": "https://127.0.0.1:1/nothing.git"}),
+    ] {
+        let response = client
+            .post(format!("http://{}/api/workers", first.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+    }
+    let survivor = format!("survivor-{tag}");
     // A shell variable lives only in the running tmux session.
     let mark = token();
     type_until(
         &first.base,
-        "survivor",
+        &survivor,
         &format!("MARK={mark}; echo set-$((3*3))\r"),
         "set-9",
     )
     .await;
-    let before = first.workers().await;
+    let deadline = Instant::now() + PATIENCE;
+    let before = loop {
+        let workers = first.workers().await;
+        let broken = workers
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["name"] == broken);
+        if broken.is_some_and(|w| w["status"]["state"] == "failed") {
+            break workers;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the clone never failed: {workers}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
     first.kill();
 
-    let second = Dashboard::start(&instance).await;
+    let second = Dashboard::start(&instance, settings).await;
     assert_eq!(second.workers().await, before);
     let screen = type_until(
         &second.base,
-        "survivor",
+        &survivor,
         "echo mark-$MARK\r",
         &format!("mark-{mark}"),
     )
@@ -120,6 +146,64 @@ async fn killing_the_dashboard_leaves_workers_and_sessions_untouched() {
     assert!(screen.contains(&format!("mark-{mark}")));
     drop(second);
     drop(cleanup);
+}
+
+#[tokio::test]
+async fn killing_the_dashboard_leaves_workers_and_sessions_untouched() {
+    survives_being_killed("embedded", &[]).await;
+}
+
+#[tokio::test]
+async fn killing_the_dashboard_with_redis_leaves_workers_and_sessions_untouched() {
+    let redis = RedisServer::start().await;
+    survives_being_killed("redis", &["--redis-url", &redis.url()]).await;
+}
+
+#[tokio::test]
+async fn starting_reconciles_the_store_with_docker_and_says_so() {
+    let redis = RedisServer::start().await;
+    let instance = format!("cwf-test-reconcile-{}", token());
+    let _cleanup = InstanceCleanup(instance.clone());
+    // A worker the Redis store never heard of: made while the farm ran without Redis.
+    let first = Dashboard::start(&instance, &[]).await;
+    let response = reqwest::Client::new()
+        .post(format!("http://{}/api/workers", first.base))
+        .json(&json!({"name": "Adoptee"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+    first.kill();
+    // And a record whose container is gone.
+    let store = Store::open(Some(&redis.url()), &instance).await.unwrap();
+    store.set_setup("ghost", &Setup::Ready).await.unwrap();
+
+    let log_path = std::env::temp_dir().join(format!("{instance}.log"));
+    let log = std::fs::File::create(&log_path).unwrap();
+    let second =
+        Dashboard::start_logging(&instance, &["--redis-url", &redis.url()], log.into()).await;
+    let records = store.records().await.unwrap();
+    assert_eq!(records.keys().collect::<Vec<_>>(), vec!["adoptee"]);
+    assert_eq!(records["adoptee"].setup, Some(Setup::Ready));
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        log.contains("forgot 1 worker(s) whose containers are gone: ghost"),
+        "{log}"
+    );
+    assert!(
+        log.contains("adopted 1 worker(s) the store did not know: adoptee"),
+        "{log}"
+    );
+    assert!(
+        log.contains("found 1 existing worker(s), 1 running"),
+        "{log}"
+    );
+    assert!(
+        !log.contains(&redis.password),
+        "the log shows the Redis password"
+    );
+    drop(second);
+    std::fs::remove_file(log_path).ok();
 }
 
 #[tokio::test]

@@ -1,7 +1,10 @@
 //! Workers end to end against a real Docker engine: the REST API creates a container from the
 //! worker image, the proxy carries ttyd's protocol to its tmux session, delete leaves nothing.
 
+mod clone;
 mod dashboard_process;
+mod redis;
+mod store;
 mod support;
 
 use std::time::{Duration, Instant};
@@ -298,6 +301,19 @@ async fn bad_requests_get_clear_errors_and_create_nothing() {
     }
 }
 
+/// Polls the worker until its status is `state`; the status changes in the background.
+async fn wait_for_state(farm: &TestFarm, id: &str, state: &str) -> Value {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let worker = farm.get_json(&format!("/api/workers/{id}")).await;
+        if worker["status"]["state"] == state {
+            return worker;
+        }
+        assert!(Instant::now() < deadline, "never {state}: {worker}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_failed_clone_still_gives_a_terminal_that_says_why() {
     let farm = TestFarm::start().await;
@@ -306,14 +322,28 @@ async fn a_failed_clone_still_gives_a_terminal_that_says_why() {
     let response = farm.post("/api/workers", &body).await;
     assert_eq!(response.status(), StatusCode::CREATED);
 
+    // The status says so, with git's reason, as soon as the entrypoint gives up.
+    let worker = wait_for_state(&farm, "broken-clone", "failed").await;
+    let reason = worker["status"]["reason"].as_str().unwrap();
+    assert!(reason.contains("could not be cloned"), "{reason}");
+    assert!(
+        reason.contains("Failed to connect to 127.0.0.1:1"),
+        "git's reason is missing: {reason}"
+    );
+
     let mut socket = open_terminal(&farm.base, "broken-clone", None)
         .await
         .unwrap();
     let screen = run_until(&mut socket, "pwd\r", "/home/worker").await;
     assert!(screen.contains("could not be cloned"), "{screen}");
-    let worker: Value = farm.get_json("/api/workers/broken-clone").await;
-    assert_eq!(worker["status"]["state"], "running");
-    assert!(docker(&["logs", "claude-worker-broken-clone"]).contains("git clone failed"));
+    assert!(docker(&["logs", "claude-worker-broken-clone"]).contains("clone failed: fatal:"));
+
+    // Restarting tries again: the status goes through cloning and fails again, freshly.
+    let response = farm
+        .post("/api/workers/broken-clone/restart", &json!({}))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    wait_for_state(&farm, "broken-clone", "failed").await;
 
     // The same story through the API, as a tail and as a live stream.
     let logs = farm.get("/api/workers/broken-clone/logs?tail=50").await;
@@ -322,7 +352,7 @@ async fn a_failed_clone_still_gives_a_terminal_that_says_why() {
         .to_str()
         .unwrap()
         .starts_with("text/plain"));
-    assert!(logs.text().await.unwrap().contains("git clone failed"));
+    assert!(logs.text().await.unwrap().contains("clone failed"));
     let mut live = farm.get("/api/workers/broken-clone/logs?follow=true").await;
     let mut seen = String::new();
     while !seen.contains("terminal ready") {

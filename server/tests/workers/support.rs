@@ -164,6 +164,12 @@ pub fn docker(args: &[&str]) -> String {
     text
 }
 
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
 /// A unique token for a test to look for in terminal output.
 pub fn token() -> String {
     format!("{:010x}", rand::rng().random::<u64>() >> 24)

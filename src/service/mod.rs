@@ -1,23 +1,26 @@
 //! The worker service: the only way the REST API and the Leptos server functions touch
-//! workers. It enforces the rules (validation, limits, unique ids) before Docker sees anything.
+//! workers. It enforces the rules (validation, limits, unique ids) before Docker sees anything,
+//! and joins what Docker reports with what the store remembers.
+
+mod follow;
+mod reconcile;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use futures_util::Stream;
-use futures_util::StreamExt;
 use rand::Rng;
 use tokio::sync::{watch, Mutex};
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::error::FarmError;
-use crate::runtime::{DockerRuntime, Removal, WorkerContainer};
+use crate::runtime::{DockerRuntime, LogRange, Removal, WorkerContainer};
+use crate::store::{Setup, Store, WorkerRecord};
 use crate::worker::{is_valid_id, NewWorker, Worker, WorkerStatus};
 
-/// Pause before listening to Docker's events again after the connection dropped.
-pub const EVENTS_RETRY: std::time::Duration = std::time::Duration::from_secs(2);
+use self::follow::Tracker;
 
 /// Most log lines one request may ask for; a worker's log can be long.
 pub const MAX_LOG_LINES: usize = 10_000;
@@ -25,12 +28,15 @@ pub const MAX_LOG_LINES: usize = 10_000;
 #[derive(Clone)]
 pub struct WorkerService {
     runtime: DockerRuntime,
+    store: Store,
     config: Arc<Config>,
     /// Serialises the checks and creations of containers so that the limit and id checks
     /// cannot race each other.
     create_lock: Arc<Mutex<()>>,
-    /// Counts changes to this farm's workers, as Docker's event stream reports them.
+    /// Counts changes to this farm's workers: Docker's events and setup progress.
     changes: watch::Receiver<u64>,
+    /// Keeps the store in step with what Docker and the workers report.
+    tracker: Tracker,
     /// The task that follows Docker's events; it stops with the last clone of the service.
     _events: Arc<AbortOnDrop>,
 }
@@ -44,30 +50,31 @@ impl Drop for AbortOnDrop {
 }
 
 impl WorkerService {
-    /// Connects to Docker and prepares the network and volumes that workers share.
+    /// Connects to Docker and the store, prepares the network and volumes that workers
+    /// share, and adopts the workers that already run (they outlive the dashboard).
     pub async fn start(config: Config) -> Result<Self, FarmError> {
         let runtime = DockerRuntime::connect(config.clone()).await?;
         runtime.prepare().await?;
-        // Workers outlive the dashboard: whatever runs under our labels is ours again.
-        let found = runtime.list_workers().await?;
-        let running = found
-            .iter()
-            .filter(|w| w.status == WorkerStatus::Running)
-            .count();
-        tracing::info!(
-            instance = %config.instance,
-            "found {} existing worker(s), {running} running",
-            found.len()
-        );
+        let store = Store::open(
+            config.redis_url.as_ref().map(|u| u.expose()),
+            &config.instance,
+        )
+        .await?;
         let (changed, changes) = watch::channel(0);
-        let events = tokio::spawn(follow_events(runtime.clone(), changed));
-        Ok(WorkerService {
+        let tracker = Tracker::new(runtime.clone(), store.clone(), changed);
+        // Follow first, then reconcile: a change in between is seen by the follower.
+        let events = tokio::spawn(follow::docker_events(tracker.clone()));
+        let service = WorkerService {
             runtime,
+            store,
             config: Arc::new(config),
             create_lock: Arc::default(),
             changes,
+            tracker,
             _events: Arc::new(AbortOnDrop(events)),
-        })
+        };
+        service.reconcile().await?;
+        Ok(service)
     }
 
     pub fn config(&self) -> &Config {
@@ -80,13 +87,24 @@ impl WorkerService {
     }
 
     pub async fn list(&self) -> Result<Vec<Worker>, FarmError> {
-        Ok(self
-            .runtime
-            .list_workers()
-            .await?
+        let containers = self.runtime.list_workers().await?;
+        let records = self.records().await;
+        Ok(containers
             .into_iter()
-            .map(to_worker)
+            .map(|c| {
+                let record = records.get(&c.id).cloned().unwrap_or_default();
+                to_worker(c, record)
+            })
             .collect())
+    }
+
+    /// What the store knows; when it cannot answer, the workers are still listed from
+    /// Docker, only without their setup state.
+    async fn records(&self) -> std::collections::HashMap<String, WorkerRecord> {
+        self.store.records().await.unwrap_or_else(|e| {
+            tracing::warn!("listing workers without the store: {e}");
+            Default::default()
+        })
     }
 
     pub async fn get(&self, id: &str) -> Result<Worker, FarmError> {
@@ -118,7 +136,18 @@ impl WorkerService {
             let direct_port = self.config.base_port.map(|base| free_port(base, &existing));
             self.runtime.create_worker(&spec, direct_port).await?;
         }
-        self.runtime.start_worker(&spec.id).await?;
+        // Said before the container starts, so that nobody sees a worker with a repository
+        // that is "running" before its clone has begun.
+        let setup = if spec.git_repo.is_some() {
+            Setup::Cloning
+        } else {
+            Setup::Ready
+        };
+        self.tracker.remember_setup(&spec.id, &setup).await;
+        if let Err(e) = self.runtime.start_worker(&spec.id).await {
+            self.tracker.forget(&spec.id).await;
+            return Err(e);
+        }
         tracing::info!(worker = %spec.id, "worker created");
         self.get(&spec.id).await
     }
@@ -129,6 +158,7 @@ impl WorkerService {
         self.get(id).await?;
         match self.runtime.remove_worker(id).await? {
             Removal::Removed => {
+                self.tracker.forget(id).await;
                 tracing::info!(worker = %id, "worker deleted");
                 Ok(())
             }
@@ -153,31 +183,18 @@ impl WorkerService {
     ) -> Result<impl Stream<Item = Result<Bytes, FarmError>> + Send + 'static, FarmError> {
         check_id(id)?;
         self.get(id).await?;
-        Ok(self.runtime.logs(id, tail.min(MAX_LOG_LINES), follow))
+        let range = LogRange {
+            tail: Some(tail.min(MAX_LOG_LINES)),
+            follow,
+            since: 0,
+        };
+        Ok(self.runtime.logs(id, range))
     }
 
     /// Where the worker's ttyd answers; the terminal proxy connects there.
     pub async fn terminal_addr(&self, id: &str) -> Result<SocketAddr, FarmError> {
         check_id(id)?;
         self.runtime.terminal_addr(id).await
-    }
-}
-
-/// Follows Docker's events for this farm's containers and counts them into `changed`. When
-/// the engine connection drops it counts once more (anything may have changed meanwhile)
-/// and listens again.
-async fn follow_events(runtime: DockerRuntime, changed: watch::Sender<u64>) {
-    loop {
-        let mut events = std::pin::pin!(runtime.container_events());
-        while let Some(event) = events.next().await {
-            if let Err(e) = event {
-                tracing::warn!("lost Docker's event stream: {e}");
-                break;
-            }
-            changed.send_modify(|n| *n += 1);
-        }
-        changed.send_modify(|n| *n += 1);
-        tokio::time::sleep(EVENTS_RETRY).await;
     }
 }
 
@@ -201,12 +218,21 @@ fn random_id() -> String {
     format!("worker-{:06x}", rand::rng().random_range(0..0x100_0000))
 }
 
-fn to_worker(c: WorkerContainer) -> Worker {
+/// Docker's view, refined by the setup: a running container whose clone is still going is
+/// `cloning`, one whose clone failed is `failed` with git's reason.
+fn to_worker(c: WorkerContainer, record: WorkerRecord) -> Worker {
+    let status = match (c.status, record.setup) {
+        (WorkerStatus::Running, Some(Setup::Cloning)) => WorkerStatus::Cloning,
+        (WorkerStatus::Running, Some(Setup::Failed { reason })) => WorkerStatus::Failed {
+            reason: format!("the repository could not be cloned: {reason}"),
+        },
+        (status, _) => status,
+    };
     Worker {
         terminal_url: format!("/workers/{}", c.id),
         id: c.id,
         name: c.name,
-        status: c.status,
+        status,
         git_repo: c.git_repo,
         created: c.created,
         direct_port: c.direct_port,

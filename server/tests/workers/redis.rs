@@ -1,0 +1,51 @@
+//! A real Redis for tests: `redis-server` (installed by scripts/setup.sh) on a free port with
+//! a password, no persistence, stopped when dropped.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+use crate::support::{free_port, token, PATIENCE};
+
+pub struct RedisServer {
+    child: Child,
+    pub port: u16,
+    pub password: String,
+}
+
+impl RedisServer {
+    pub async fn start() -> RedisServer {
+        let port = free_port();
+        let password = format!("pw-{}", token());
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--requirepass", &password])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("these tests need redis-server (scripts/setup.sh installs it)");
+        let deadline = Instant::now() + PATIENCE;
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        RedisServer {
+            child,
+            port,
+            password,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://:{}@127.0.0.1:{}/0", self.password, self.port)
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}

@@ -1,0 +1,155 @@
+//! Keeping up with what happens outside our requests: Docker's events (a worker died, was
+//! restarted by hand, went away) and each worker's setup as its entrypoint reports it.
+
+use std::pin::pin;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tokio::sync::watch;
+
+use crate::runtime::{ContainerEvent, DockerRuntime, LogRange};
+use crate::setup::{LineSplitter, SetupReader};
+use crate::store::{Setup, Store};
+
+/// Pause before listening to Docker's events again after the connection dropped.
+pub const EVENTS_RETRY: Duration = Duration::from_secs(2);
+
+/// Lines of a running worker's log read to find where its latest run is; the entrypoint
+/// prints a handful, ttyd one per connection.
+const SETUP_TAIL: usize = 500;
+
+/// Writes what it learns to the store and tells followers of the service that something
+/// changed. Cheap to clone; holds no handle to the service, so background tasks do not keep
+/// the service alive.
+#[derive(Clone)]
+pub(super) struct Tracker {
+    runtime: DockerRuntime,
+    store: Store,
+    changed: std::sync::Arc<watch::Sender<u64>>,
+}
+
+impl Tracker {
+    pub(super) fn new(runtime: DockerRuntime, store: Store, changed: watch::Sender<u64>) -> Self {
+        Tracker {
+            runtime,
+            store,
+            changed: std::sync::Arc::new(changed),
+        }
+    }
+
+    /// Counts one more change for everyone who follows `WorkerService::changes`.
+    fn announce_change(&self) {
+        self.changed.send_modify(|n| *n += 1);
+    }
+
+    /// Store writes are best effort: Docker keeps the truth, and the next reconciliation or
+    /// setup reading writes them again.
+    pub(super) async fn remember_setup(&self, id: &str, setup: &Setup) {
+        if let Err(e) = self.store.set_setup(id, setup).await {
+            tracing::warn!(worker = %id, "could not record the setup state: {e}");
+        }
+    }
+
+    pub(super) async fn forget(&self, id: &str) {
+        if let Err(e) = self.store.forget(id).await {
+            tracing::warn!(worker = %id, "could not drop the worker from the store: {e}");
+        }
+    }
+
+    /// Reads where the setup of the worker's latest run got to from the tail of its log and
+    /// records it. Returns the reader when the setup is still going, to be followed.
+    pub(super) async fn catch_up(&self, id: &str) -> Option<SetupReader> {
+        let mut reader = SetupReader::default();
+        let so_far = LogRange {
+            tail: Some(SETUP_TAIL),
+            since: 0,
+            follow: false,
+        };
+        self.feed(id, &mut reader, so_far).await;
+        (!reader.finished()).then_some(reader)
+    }
+
+    /// Follows the worker's setup in the background until its terminal is up, from
+    /// `since` (seconds since the Unix epoch), continuing what `reader` has read.
+    pub(super) fn follow_setup(&self, id: String, reader: SetupReader, since: i64) {
+        let tracker = self.clone();
+        tokio::spawn(async move {
+            let mut reader = reader;
+            let next = LogRange {
+                tail: None,
+                since,
+                follow: true,
+            };
+            tracker.feed(&id, &mut reader, next).await;
+        });
+    }
+
+    /// Reads the log range into `reader`, recording each new setup state, until the setup
+    /// is finished or the log ends (the container stopped).
+    async fn feed(&self, id: &str, reader: &mut SetupReader, range: LogRange) {
+        let mut logs = pin!(self.runtime.logs(id, range));
+        let mut splitter = LineSplitter::default();
+        let mut recorded = reader.setup().cloned();
+        while let Some(chunk) = logs.next().await {
+            let Ok(chunk) = chunk else { break };
+            for line in splitter.push(&chunk) {
+                reader.feed(&line);
+            }
+            if range.follow {
+                self.record(id, reader, &mut recorded).await;
+                if reader.finished() {
+                    return;
+                }
+            }
+        }
+        self.record(id, reader, &mut recorded).await;
+    }
+
+    async fn record(&self, id: &str, reader: &SetupReader, recorded: &mut Option<Setup>) {
+        if let Some(setup) = reader.setup() {
+            if recorded.as_ref() != Some(setup) {
+                self.remember_setup(id, setup).await;
+                *recorded = Some(setup.clone());
+                self.announce_change();
+            }
+        }
+    }
+
+    async fn on_event(&self, event: ContainerEvent) {
+        if let Some(id) = event.worker {
+            match event.action.as_str() {
+                "start" if event.has_git_repo => {
+                    self.follow_setup(id, SetupReader::default(), event.time)
+                }
+                "destroy" => self.forget(&id).await,
+                _ => {}
+            }
+        }
+        self.announce_change();
+    }
+}
+
+/// Follows Docker's events for this farm's containers. When the engine connection drops it
+/// counts a change (anything may have changed meanwhile) and listens again.
+pub(super) async fn docker_events(tracker: Tracker) {
+    loop {
+        let mut events = pin!(tracker.runtime.container_events());
+        while let Some(event) = events.next().await {
+            match event {
+                Ok(event) => tracker.on_event(event).await,
+                Err(e) => {
+                    tracing::warn!("lost Docker's event stream: {e}");
+                    break;
+                }
+            }
+        }
+        tracker.announce_change();
+        tokio::time::sleep(EVENTS_RETRY).await;
+    }
+}
+
+pub(super) fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}

@@ -1,0 +1,128 @@
+//! The store in Redis (`REDIS_URL`): a set of worker ids and one hash per worker, under keys
+//! prefixed with the farm instance so that several farms can share one Redis.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+use super::{Setup, WorkerRecord};
+use crate::error::FarmError;
+
+/// A request to Redis waits at most this long; a stalled Redis must not stall the dashboard.
+const TIMEOUT: Duration = Duration::from_secs(2);
+
+const SETUP: &str = "setup";
+
+#[derive(Clone)]
+pub struct RedisStore {
+    connection: ConnectionManager,
+    prefix: String,
+}
+
+impl RedisStore {
+    pub async fn connect(url: &str, instance: &str) -> Result<Self, FarmError> {
+        let client = redis::Client::open(url).map_err(|e| {
+            FarmError::StoreUnavailable(format!("REDIS_URL is not a valid Redis URL: {e}"))
+        })?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(TIMEOUT))
+            .set_response_timeout(Some(TIMEOUT))
+            .set_number_of_retries(2)
+            .set_max_delay(Duration::from_secs(1));
+        let connection = client
+            .get_connection_manager_with_config(config)
+            .await
+            .map_err(store_error)?;
+        Ok(RedisStore {
+            connection,
+            prefix: format!("claude-worker-farm:{instance}"),
+        })
+    }
+
+    fn index_key(&self) -> String {
+        format!("{}:workers", self.prefix)
+    }
+
+    fn worker_key(&self, id: &str) -> String {
+        format!("{}:worker:{id}", self.prefix)
+    }
+
+    pub async fn records(&self) -> Result<HashMap<String, WorkerRecord>, FarmError> {
+        let mut connection = self.connection.clone();
+        let ids: Vec<String> = redis::cmd("SMEMBERS")
+            .arg(self.index_key())
+            .query_async(&mut connection)
+            .await
+            .map_err(store_error)?;
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let mut pipe = redis::pipe();
+        for id in &ids {
+            pipe.cmd("HGETALL").arg(self.worker_key(id));
+        }
+        let fields: Vec<HashMap<String, String>> = pipe
+            .query_async(&mut connection)
+            .await
+            .map_err(store_error)?;
+        Ok(ids
+            .into_iter()
+            .zip(fields)
+            .map(|(id, fields)| (id, record_from(&fields)))
+            .collect())
+    }
+
+    pub async fn set_setup(&self, id: &str, setup: &Setup) -> Result<(), FarmError> {
+        let json = serde_json::to_string(setup).expect("a Setup always serialises");
+        self.set_field(id, SETUP, json).await
+    }
+
+    /// One field of one worker, with its id in the index, in one transaction.
+    async fn set_field(&self, id: &str, field: &str, value: String) -> Result<(), FarmError> {
+        let mut connection = self.connection.clone();
+        redis::pipe()
+            .atomic()
+            .cmd("SADD")
+            .arg(self.index_key())
+            .arg(id)
+            .ignore()
+            .cmd("HSET")
+            .arg(self.worker_key(id))
+            .arg(field)
+            .arg(value)
+            .ignore()
+            .query_async::<()>(&mut connection)
+            .await
+            .map_err(store_error)
+    }
+
+    pub async fn forget(&self, id: &str) -> Result<bool, FarmError> {
+        let mut connection = self.connection.clone();
+        let (removed, _): (i64, i64) = redis::pipe()
+            .atomic()
+            .cmd("SREM")
+            .arg(self.index_key())
+            .arg(id)
+            .cmd("DEL")
+            .arg(self.worker_key(id))
+            .query_async(&mut connection)
+            .await
+            .map_err(store_error)?;
+        Ok(removed > 0)
+    }
+}
+
+/// A hash written by an older or newer version may lack a field or hold one we cannot read:
+/// what cannot be read is rebuilt from Docker rather than failing the whole list.
+fn record_from(fields: &HashMap<String, String>) -> WorkerRecord {
+    WorkerRecord {
+        setup: fields
+            .get(SETUP)
+            .and_then(|json| serde_json::from_str(json).ok()),
+    }
+}
+
+fn store_error(e: redis::RedisError) -> FarmError {
+    FarmError::StoreUnavailable(e.to_string())
+}
