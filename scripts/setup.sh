@@ -24,7 +24,7 @@ fi
 install_rust_tools >"$rust_tools_log" 2>&1 &
 rust_tools=$!
 
-apt_packages=(docker.io iptables debootstrap chromium redis-server fonts-dejavu-core curl)
+apt_packages=(docker.io iptables debootstrap chromium redis-server fonts-dejavu-core curl xz-utils git)
 
 need_apt=()
 for pkg in "${apt_packages[@]}"; do
@@ -47,6 +47,7 @@ if [ ! -x "$REPO_ROOT/node_modules/.bin/wasm-opt" ] || [ "$REPO_ROOT/package-loc
 fi
 
 "$REPO_ROOT/scripts/start-docker.sh"
+"$REPO_ROOT/scripts/install-compose.sh"
 
 if ! wait "$rust_tools"; then
   tail -n 40 "$rust_tools_log" >&2

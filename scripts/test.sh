@@ -23,11 +23,13 @@ cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
 step "clippy (browser side)"
 cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
+# The release build comes first: the compose test puts it in the dashboard's image.
+step "release build"
+"$REPO_ROOT/scripts/build.sh"
+
 step "unit and Docker integration tests"
 cargo test --workspace --exclude frontend -- --nocapture
 
-step "release build"
-"$REPO_ROOT/scripts/build.sh"
 step "end-to-end test in headless Chromium"
 "$REPO_ROOT/scripts/e2e.sh"
 

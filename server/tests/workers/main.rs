@@ -2,6 +2,7 @@
 //! worker image, the proxy carries ttyd's protocol to its tmux session, delete leaves nothing.
 
 mod clone;
+mod compose;
 mod dashboard_process;
 mod redis;
 mod store;
