@@ -140,6 +140,22 @@ test('create a worker from the dashboard and use its terminal', async () => {
     assert.equal(made.status, 201);
     await page.locator('[data-worker="from-script"]').waitFor({ timeout: 60_000 });
 
+    // A clone that fails turns the card to "failed" with git's reason, live.
+    const broken = await fetch(`${BASE}/api/workers`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Broken Clone', git_repo: 'https://127.0.0.1:1/missing.git' }),
+    });
+    assert.equal(broken.status, 201);
+    const brokenCard = page.locator('[data-worker="broken-clone"]');
+    await brokenCard.locator('.badge.status-failed').waitFor({ timeout: 60_000 });
+    const reason = await brokenCard.locator('.worker-detail').textContent();
+    assert.match(reason, /could not be cloned: fatal: unable to access/);
+    await shot(page, 'dashboard-failed-desktop');
+    await openDashboard(phone);
+    await phone.locator('[data-worker="broken-clone"] .badge.status-failed').waitFor();
+    await shot(phone, 'dashboard-failed-phone');
+
     assert.deepEqual(errors, [], 'console errors on the desktop page');
     assert.deepEqual(phoneErrors, [], 'console errors on the phone page');
   } catch (e) {
