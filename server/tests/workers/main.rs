@@ -4,6 +4,7 @@
 mod clone;
 mod compose;
 mod dashboard_process;
+mod faults;
 mod redis;
 mod store;
 mod support;
