@@ -7,6 +7,9 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
 cd "$REPO_ROOT"
+# Incremental artefacts only help an edit-compile loop; in the shared target dir they grow
+# by gigabytes per run.
+export CARGO_INCREMENTAL=0
 started=$(date +%s)
 step() { log "$1 ($(( $(date +%s) - started )) s)"; }
 
