@@ -5,3 +5,6 @@
 pub const TERMINAL_UNREACHABLE: u16 = 4502;
 /// ttyd broke the connection without a close frame.
 pub const TERMINAL_LOST: u16 = 4503;
+/// The browser did not take the terminal's output for too long (a stalled network, a frozen
+/// tab): it was dropped so that it holds nothing up, and reconnects to a fresh redraw.
+pub const VIEWER_TOO_SLOW: u16 = 4508;

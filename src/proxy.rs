@@ -1,6 +1,9 @@
 //! The terminal proxy: relays one browser websocket to a worker's ttyd and back, byte for
-//! byte, in one loop. Awaiting each send is the back-pressure: a slow side slows the other
-//! instead of filling a queue. It also shields ttyd from frames known to crash it.
+//! byte, in one loop. Awaiting each send is the back-pressure: at most one message per
+//! direction is in flight, never a queue that grows. Each viewer has its own ttyd connection
+//! (and its own tmux client), so a slow viewer holds up nobody else; one that takes nothing
+//! for [`SLOW_VIEWER_PATIENCE`] is dropped, and on reconnecting tmux redraws its screen
+//! instead of replaying a backlog. The proxy also shields ttyd from frames known to crash it.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -32,7 +35,26 @@ pub const CONNECT_RETRY: Duration = Duration::from_millis(150);
 /// silent for 30-60 s. (ttyd pings our side itself.)
 pub const KEEPALIVE: Duration = Duration::from_secs(20);
 
+/// How long a browser may leave the terminal's output untaken before it is dropped.
+pub const SLOW_VIEWER_PATIENCE: Duration = Duration::from_secs(10);
+
 type Upstream = WebSocketStream<MaybeTlsStream<TcpStream>>;
+type ClientSink = futures_util::stream::SplitSink<WebSocket, ws::Message>;
+
+/// Why sending to the browser failed.
+enum Stalled {
+    Gone,
+    TooSlow,
+}
+
+/// Sends to the browser, giving up on one that takes nothing for [`SLOW_VIEWER_PATIENCE`].
+async fn to_client(client: &mut ClientSink, message: ws::Message) -> Result<(), Stalled> {
+    match tokio::time::timeout(SLOW_VIEWER_PATIENCE, client.send(message)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(Stalled::Gone),
+        Err(_) => Err(Stalled::TooSlow),
+    }
+}
 
 /// Relays `client` to the ttyd at `addr` until either side closes.
 pub async fn relay(mut client: WebSocket, addr: SocketAddr) {
@@ -53,19 +75,21 @@ pub async fn relay(mut client: WebSocket, addr: SocketAddr) {
     let (mut client_tx, mut client_rx) = client.split();
     let mut keepalive =
         tokio::time::interval_at(tokio::time::Instant::now() + KEEPALIVE, KEEPALIVE);
-    loop {
+    let ended = loop {
         tokio::select! {
             _ = keepalive.tick() => {
-                if client_tx.send(ws::Message::Ping(Bytes::new())).await.is_err() { break }
+                if let Err(e) = to_client(&mut client_tx, ws::Message::Ping(Bytes::new())).await {
+                    break Some(e);
+                }
             }
             from_client = client_rx.next() => {
-                let Some(Ok(message)) = from_client else { break };
+                let Some(Ok(message)) = from_client else { break None };
                 match to_ttyd(message) {
                     Forward::Send(message) => {
-                        if up_tx.send(message).await.is_err() { break }
+                        if up_tx.send(message).await.is_err() { break None }
                     }
                     Forward::Skip => {}
-                    Forward::Close => break,
+                    Forward::Close => break None,
                 }
             }
             from_ttyd = up_rx.next() => {
@@ -73,17 +97,28 @@ pub async fn relay(mut client: WebSocket, addr: SocketAddr) {
                     Some(Ok(message)) => message,
                     Some(Err(_)) | None => {
                         let frame = close_frame(close_codes::TERMINAL_LOST, "terminal connection lost");
-                        client_tx.send(ws::Message::Close(Some(frame))).await.ok();
-                        break;
+                        to_client(&mut client_tx, ws::Message::Close(Some(frame))).await.ok();
+                        break None;
                     }
                 };
                 let Some(message) = to_browser(message) else { continue };
                 let closing = matches!(message, ws::Message::Close(_));
-                if client_tx.send(message).await.is_err() || closing { break }
+                if let Err(e) = to_client(&mut client_tx, message).await { break Some(e) }
+                if closing { break None }
             }
         }
-    }
+    };
     up_tx.close().await.ok();
+    if let Some(Stalled::TooSlow) = ended {
+        tracing::info!(%addr, "dropped a viewer that took no output for {SLOW_VIEWER_PATIENCE:?}");
+        let frame = close_frame(close_codes::VIEWER_TOO_SLOW, "too slow: reconnect");
+        // One short try: the browser that stalled may never read it.
+        let closing = client_tx.send(ws::Message::Close(Some(frame)));
+        tokio::time::timeout(Duration::from_secs(1), closing)
+            .await
+            .ok();
+        return;
+    }
     client_tx.close().await.ok();
 }
 

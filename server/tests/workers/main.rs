@@ -8,6 +8,7 @@ mod faults;
 mod redis;
 mod store;
 mod support;
+mod viewers;
 
 use std::time::{Duration, Instant};
 
@@ -20,7 +21,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 
-type Socket =
+pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Opens a worker's terminal through the proxy and sends ttyd's handshake (80x24).
