@@ -11,7 +11,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::ws::{self, CloseFrame, WebSocket};
 use axum::http::{header, HeaderMap, HeaderValue};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -35,6 +35,15 @@ pub const CONNECT_RETRY: Duration = Duration::from_millis(150);
 /// silent for 30-60 s. (ttyd pings our side itself.)
 pub const KEEPALIVE: Duration = Duration::from_secs(20);
 
+/// Most output gathered into one write to the browser.
+pub const MAX_BATCH_BYTES: usize = 64 * 1024;
+/// Each websocket's read buffer (both legs). Terminal messages are small; the 128 KiB default
+/// made every viewer cost a quarter of a megabyte.
+pub const READ_BUFFER_BYTES: usize = 8 * 1024;
+
+/// What the browser's websocket gathers before writing to the socket, within a batch.
+pub const WRITE_BUFFER_BYTES: usize = 16 * 1024;
+
 /// How long a browser may leave the terminal's output untaken before it is dropped.
 pub const SLOW_VIEWER_PATIENCE: Duration = Duration::from_secs(10);
 
@@ -49,11 +58,7 @@ enum Stalled {
 
 /// Sends to the browser, giving up on one that takes nothing for [`SLOW_VIEWER_PATIENCE`].
 async fn to_client(client: &mut ClientSink, message: ws::Message) -> Result<(), Stalled> {
-    match tokio::time::timeout(SLOW_VIEWER_PATIENCE, client.send(message)).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(_)) => Err(Stalled::Gone),
-        Err(_) => Err(Stalled::TooSlow),
-    }
+    patiently(client.send(message)).await
 }
 
 /// Relays `client` to the ttyd at `addr` until either side closes.
@@ -93,18 +98,11 @@ pub async fn relay(mut client: WebSocket, addr: SocketAddr) {
                 }
             }
             from_ttyd = up_rx.next() => {
-                let message = match from_ttyd {
-                    Some(Ok(message)) => message,
-                    Some(Err(_)) | None => {
-                        let frame = close_frame(close_codes::TERMINAL_LOST, "terminal connection lost");
-                        to_client(&mut client_tx, ws::Message::Close(Some(frame))).await.ok();
-                        break None;
-                    }
-                };
-                let Some(message) = to_browser(message) else { continue };
-                let closing = matches!(message, ws::Message::Close(_));
-                if let Err(e) = to_client(&mut client_tx, message).await { break Some(e) }
-                if closing { break None }
+                match to_client_batch(&mut client_tx, &mut up_rx, from_ttyd).await {
+                    Ok(Flow::Open) => {}
+                    Ok(Flow::Closed) => break None,
+                    Err(e) => break Some(e),
+                }
             }
         }
     };
@@ -122,6 +120,70 @@ pub async fn relay(mut client: WebSocket, addr: SocketAddr) {
     client_tx.close().await.ok();
 }
 
+/// Whether the relay goes on after a batch.
+enum Flow {
+    Open,
+    Closed,
+}
+
+/// Passes `first` and whatever else ttyd has already sent on to the browser, then flushes
+/// once: a flood costs one write per batch instead of one per message, and a lone keystroke
+/// echo still goes out at once.
+async fn to_client_batch(
+    client: &mut ClientSink,
+    upstream: &mut futures_util::stream::SplitStream<Upstream>,
+    first: Option<Result<Message, tung::Error>>,
+) -> Result<Flow, Stalled> {
+    let mut next = first;
+    let mut batched = 0;
+    let flow = loop {
+        let message = match next {
+            Some(Ok(message)) => message,
+            Some(Err(_)) | None => {
+                let frame = close_frame(close_codes::TERMINAL_LOST, "terminal connection lost");
+                patiently(client.feed(ws::Message::Close(Some(frame)))).await?;
+                break Flow::Closed;
+            }
+        };
+        if let Some(message) = to_browser(message) {
+            batched += message_len(&message);
+            let closing = matches!(message, ws::Message::Close(_));
+            patiently(client.feed(message)).await?;
+            if closing {
+                break Flow::Closed;
+            }
+        }
+        if batched >= MAX_BATCH_BYTES {
+            break Flow::Open;
+        }
+        match upstream.next().now_or_never() {
+            Some(more) => next = more,
+            None => break Flow::Open,
+        }
+    };
+    patiently(client.flush()).await?;
+    Ok(flow)
+}
+
+fn message_len(message: &ws::Message) -> usize {
+    match message {
+        ws::Message::Binary(b) => b.len(),
+        ws::Message::Text(t) => t.len(),
+        _ => 0,
+    }
+}
+
+/// A send to the browser, given up after [`SLOW_VIEWER_PATIENCE`].
+async fn patiently(
+    send: impl std::future::Future<Output = Result<(), axum::Error>>,
+) -> Result<(), Stalled> {
+    match tokio::time::timeout(SLOW_VIEWER_PATIENCE, send).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(Stalled::Gone),
+        Err(_) => Err(Stalled::TooSlow),
+    }
+}
+
 async fn connect(addr: SocketAddr) -> Result<Upstream, tung::Error> {
     let deadline = tokio::time::Instant::now() + CONNECT_PATIENCE;
     loop {
@@ -130,7 +192,10 @@ async fn connect(addr: SocketAddr) -> Result<Upstream, tung::Error> {
             header::SEC_WEBSOCKET_PROTOCOL,
             HeaderValue::from_static(ttyd::SUBPROTOCOL),
         );
-        let config = WebSocketConfig::default().max_message_size(Some(MAX_MESSAGE_BYTES * 16));
+        let config = WebSocketConfig::default()
+            .max_message_size(Some(MAX_MESSAGE_BYTES * 16))
+            .read_buffer_size(READ_BUFFER_BYTES)
+            .write_buffer_size(0);
         match tokio_tungstenite::connect_async_with_config(request, Some(config), true).await {
             Ok((upstream, _)) => return Ok(upstream),
             Err(e) if tokio::time::Instant::now() >= deadline => return Err(e),

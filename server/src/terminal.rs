@@ -22,5 +22,7 @@ pub async fn upgrade(
     Ok(upgrade
         .protocols([ttyd::SUBPROTOCOL])
         .max_message_size(proxy::MAX_MESSAGE_BYTES)
+        .read_buffer_size(proxy::READ_BUFFER_BYTES)
+        .write_buffer_size(proxy::WRITE_BUFFER_BYTES)
         .on_upgrade(move |socket| proxy::relay(socket, addr)))
 }
