@@ -29,6 +29,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="stylesheet" href="/vendor/xterm.css"/>
                 <script defer src="/vendor/xterm.js"></script>
                 <script defer src="/vendor/addon-fit.js"></script>
+                <script defer src="/vendor/addon-webgl.js"></script>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>

@@ -7,7 +7,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use crate::errors::message;
-use crate::terminal::{ConnectionState, KeyBar, KeyBarState, Terminal};
+use crate::terminal::{KeyBar, KeyBarState, Terminal, TerminalStatus};
 
 #[server(prefix = "/rpc")]
 pub async fn get_worker(id: String) -> Result<Worker, ServerFnError> {
@@ -20,8 +20,21 @@ pub fn TerminalPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
     let worker = Resource::new(id, get_worker);
-    let state = RwSignal::new(ConnectionState::Connecting);
+    let status = TerminalStatus::new();
+    let state = status.state;
     let keys = KeyBarState::new();
+    let name = move || {
+        worker
+            .get()
+            .and_then(Result::ok)
+            .map_or_else(id, |w| w.name)
+    };
+    // The program's title (tmux passes on what the shell or Claude Code sets) names the tab,
+    // as plain text.
+    let page_title = move || match status.title.get() {
+        title if title.trim().is_empty() => format!("{} · Claude Worker Farm", name()),
+        title => format!("{title} · {}", name()),
+    };
 
     view! {
         <div class="terminal-page">
@@ -29,20 +42,26 @@ pub fn TerminalPage() -> impl IntoView {
                 <A href="/" attr:class="back" attr:aria-label="All workers">"←"</A>
                 <Suspense fallback=move || view! { <h1>{id}</h1> }>
                     {move || worker.get().map(|w| match w {
-                        Ok(w) => view! {
-                            <Title text=format!("{} · Claude Worker Farm", w.name)/>
-                            <h1>{w.name}</h1>
-                        }.into_any(),
+                        Ok(w) => view! { <h1>{w.name}</h1> }.into_any(),
                         Err(e) => view! { <h1 class="form-error">{message(&e)}</h1> }.into_any(),
                     })}
                 </Suspense>
+                <Title text=page_title/>
+                <span class="term-title" title=move || status.title.get()>
+                    {move || status.title.get()}
+                </span>
+                {move || (status.bells.get() > 0).then(|| view! {
+                    <span class="badge bell" title="The terminal's bell rang">
+                        "bell " {status.bells.get()}
+                    </span>
+                })}
                 <span class=move || format!("badge conn-{}", state.get().label())>
                     {move || state.get().text()}
                 </span>
             </header>
             {move || {
                 let id = id();
-                view! { <Terminal id state keys/> }
+                view! { <Terminal id status keys/> }
             }}
             <KeyBar keys/>
         </div>

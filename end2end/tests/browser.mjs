@@ -2,11 +2,14 @@
 // Playwright gives every launch a new empty profile.
 import { chromium } from 'playwright-core';
 
-export async function launchBrowser() {
+// Without WebGL by default, so that the terminal draws with xterm.js's DOM renderer and the
+// tests can read its rows; `{ webgl: true }` gives it Chromium's software WebGL.
+export async function launchBrowser({ webgl = false } = {}) {
+  const graphics = webgl ? ['--use-angle=swiftshader', '--enable-unsafe-swiftshader'] : ['--disable-gpu', '--disable-webgl'];
   return chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--no-sandbox', ...graphics, '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
     ],
   });

@@ -129,6 +129,14 @@ fn read_clipboard(paste: RwSignal<Option<String>>) {
     });
 }
 
+/// Mouse-wheel events in SGR encoding (the one tmux asks for) at a cell: a finger moving down
+/// (positive `lines`) shows older lines, as the wheel turned up does.
+pub fn wheel(lines: i32, column: u16, row: u16) -> Vec<u8> {
+    let button = if lines > 0 { 64 } else { 65 };
+    let event = format!("\x1b[<{button};{column};{row}M");
+    event.repeat(lines.unsigned_abs() as usize).into_bytes()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,5 +157,12 @@ mod tests {
         assert_eq!(with_modifiers(b"b", false, true), b"\x1bb");
         assert_eq!(with_modifiers(b"x", true, true), [0x1b, 0x18]);
         assert_eq!(with_modifiers(b"plain", false, false), b"plain");
+    }
+
+    #[test]
+    fn a_drag_becomes_wheel_events_in_sgr_encoding() {
+        assert_eq!(wheel(2, 40, 12), b"\x1b[<64;40;12M\x1b[<64;40;12M");
+        assert_eq!(wheel(-1, 1, 1), b"\x1b[<65;1;1M");
+        assert!(wheel(0, 1, 1).is_empty());
     }
 }

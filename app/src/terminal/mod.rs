@@ -1,7 +1,11 @@
 //! The terminal component: an xterm.js terminal in the browser, attached to a worker's ttyd
 //! through the dashboard's websocket proxy. The server renders only its empty box.
 
+#[cfg(feature = "hydrate")]
+mod gestures;
 mod keys;
+#[cfg(feature = "hydrate")]
+mod renderer;
 #[cfg(feature = "hydrate")]
 mod session;
 #[cfg(feature = "hydrate")]
@@ -45,13 +49,42 @@ impl ConnectionState {
     }
 }
 
+/// What a terminal reports about itself, for the page around it to show.
+#[derive(Debug, Clone, Copy)]
+pub struct TerminalStatus {
+    pub state: RwSignal<ConnectionState>,
+    /// The title the program in the terminal set; plain text, shown as text.
+    pub title: RwSignal<String>,
+    /// How often the terminal's bell rang.
+    pub bells: RwSignal<u32>,
+    /// "webgl" or "dom": which renderer draws it.
+    pub renderer: RwSignal<&'static str>,
+}
+
+impl TerminalStatus {
+    pub fn new() -> Self {
+        TerminalStatus {
+            state: RwSignal::new(ConnectionState::Connecting),
+            title: RwSignal::new(String::new()),
+            bells: RwSignal::new(0),
+            renderer: RwSignal::new("dom"),
+        }
+    }
+}
+
+impl Default for TerminalStatus {
+    fn default() -> Self {
+        TerminalStatus::new()
+    }
+}
+
 /// Path of the websocket that reaches a worker's terminal through our proxy.
 pub fn websocket_path(id: &str) -> String {
     format!("/api/workers/{id}/terminal")
 }
 
 #[component]
-pub fn Terminal(id: String, state: RwSignal<ConnectionState>, keys: KeyBarState) -> impl IntoView {
+pub fn Terminal(id: String, status: TerminalStatus, keys: KeyBarState) -> impl IntoView {
     let host = NodeRef::<leptos::html::Div>::new();
 
     #[cfg(feature = "hydrate")]
@@ -65,11 +98,11 @@ pub fn Terminal(id: String, state: RwSignal<ConnectionState>, keys: KeyBarState)
             if live.with_value(Option::is_some) {
                 return;
             }
-            match session::Session::start(&element, &websocket_path(&id), state, keys) {
+            match session::Session::start(&element, &websocket_path(&id), status, keys) {
                 Ok(session) => live.set_value(Some(session)),
                 Err(e) => {
                     leptos::logging::error!("terminal failed to start: {e:?}");
-                    state.set(ConnectionState::Failed);
+                    status.state.set(ConnectionState::Failed);
                 }
             }
         });
@@ -94,7 +127,9 @@ pub fn Terminal(id: String, state: RwSignal<ConnectionState>, keys: KeyBarState)
         });
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (state, keys);
+    let _ = keys;
 
-    view! { <div class="term-host" node_ref=host data-worker=id></div> }
+    view! {
+        <div class="term-host" node_ref=host data-worker=id data-renderer=move || status.renderer.get()></div>
+    }
 }

@@ -8,13 +8,15 @@ use std::rc::{Rc, Weak};
 
 use farm::{close_codes, ttyd};
 use js_sys::{ArrayBuffer, Uint8Array};
-use leptos::prelude::{RwSignal, Set};
+use leptos::prelude::{RwSignal, Set, Update};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{BinaryType, CloseEvent, HtmlElement, MessageEvent, ResizeObserver, WebSocket};
 
+use super::gestures::{copy_paste_keys, TouchScroll};
+use super::renderer::Renderer;
 use super::xterm::{Dimensions, Disposable, Fit, Terminal};
-use super::{ConnectionState, KeyBarState};
+use super::{ConnectionState, KeyBarState, TerminalStatus};
 
 const TERMINAL_OPTIONS: &str = r##"{
     "cursorBlink": true,
@@ -33,8 +35,13 @@ pub struct Session {
     inner: Rc<Inner>,
     observer: ResizeObserver,
     disposables: Vec<Disposable>,
+    renderer: Option<Renderer>,
+    touch: Option<TouchScroll>,
     _on_data: Closure<dyn FnMut(String)>,
     _on_resize: Closure<dyn FnMut(Dimensions)>,
+    _on_title: Closure<dyn FnMut(String)>,
+    _on_bell: Closure<dyn FnMut()>,
+    _on_key: Closure<dyn FnMut(web_sys::KeyboardEvent) -> bool>,
     _on_box_resize: Closure<dyn FnMut()>,
     on_wake: Closure<dyn FnMut()>,
 }
@@ -70,15 +77,19 @@ impl Session {
     pub fn start(
         host: &HtmlElement,
         path: &str,
-        state: RwSignal<ConnectionState>,
+        status: TerminalStatus,
         keys: KeyBarState,
     ) -> Result<Session, JsValue> {
         let options = js_sys::JSON::parse(TERMINAL_OPTIONS)?;
         let terminal = Terminal::new(&options);
         let fit = Fit::new();
-        terminal.load_addon(&fit);
+        terminal.load_addon(&fit)?;
         terminal.open(host);
+        let renderer = Renderer::attach(&terminal, status.renderer);
         fit.fit();
+        let on_key = copy_paste_keys(&terminal);
+        terminal.attach_custom_key_event_handler(&on_key);
+        let state = status.state;
 
         let inner = Rc::new(Inner {
             terminal: terminal.clone(),
@@ -106,7 +117,24 @@ impl Session {
                 });
             })
         };
-        let disposables = vec![terminal.on_data(&on_data), terminal.on_resize(&on_resize)];
+        // The program's title and bell reach the page only as a string and a count, which
+        // the page shows as text.
+        let on_title = Closure::<dyn FnMut(String)>::new(move |title: String| {
+            status.title.set(title);
+        });
+        let on_bell = Closure::<dyn FnMut()>::new(move || status.bells.update(|n| *n += 1));
+        let disposables = vec![
+            terminal.on_data(&on_data),
+            terminal.on_resize(&on_resize),
+            terminal.on_title_change(&on_title),
+            terminal.on_bell(&on_bell),
+        ];
+        let touch = {
+            let inner = Rc::downgrade(&inner);
+            TouchScroll::attach(host, &terminal, move |bytes| {
+                with(&inner, |inner| inner.send(&ttyd::input(bytes)));
+            })?
+        };
 
         // Refit whenever the box changes size (window, rotation, grid layout).
         let on_box_resize = Closure::<dyn FnMut()>::new(move || fit.fit());
@@ -140,8 +168,13 @@ impl Session {
             inner,
             observer,
             disposables,
+            renderer: Some(renderer),
+            touch: Some(touch),
             _on_data: on_data,
             _on_resize: on_resize,
+            _on_title: on_title,
+            _on_bell: on_bell,
+            _on_key: on_key,
             _on_box_resize: on_box_resize,
             on_wake,
         })
@@ -183,6 +216,8 @@ impl Drop for Session {
         for disposable in &self.disposables {
             disposable.dispose();
         }
+        self.touch.take();
+        self.renderer.take();
         self.inner.terminal.dispose();
     }
 }

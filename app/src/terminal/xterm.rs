@@ -1,5 +1,6 @@
-//! Thin bindings to @xterm/xterm 6 and its fit addon, loaded as page globals (`Terminal`,
-//! `FitAddon.FitAddon`). Only what the session uses is bound.
+//! Thin bindings to @xterm/xterm 6 and its fit and WebGL addons, loaded as page globals
+//! (`Terminal`, `FitAddon.FitAddon`, `WebglAddon.WebglAddon`). Only what the session uses is
+//! bound.
 
 use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
@@ -40,8 +41,39 @@ extern "C" {
     #[wasm_bindgen(method)]
     pub fn dispose(this: &Terminal);
 
-    #[wasm_bindgen(method, js_name = loadAddon)]
-    pub fn load_addon(this: &Terminal, addon: &Fit);
+    /// Throws when the addon cannot start (the WebGL one without WebGL).
+    #[wasm_bindgen(method, catch, js_name = loadAddon)]
+    pub fn load_addon(this: &Terminal, addon: &JsValue) -> Result<(), JsValue>;
+
+    #[wasm_bindgen(method, js_name = getSelection)]
+    pub fn get_selection(this: &Terminal) -> String;
+
+    #[wasm_bindgen(method, js_name = hasSelection)]
+    pub fn has_selection(this: &Terminal) -> bool;
+
+    #[wasm_bindgen(method, js_name = clearSelection)]
+    pub fn clear_selection(this: &Terminal);
+
+    /// Scrolls xterm's own scrollback (used when the program does not take the mouse).
+    #[wasm_bindgen(method, js_name = scrollLines)]
+    pub fn scroll_lines(this: &Terminal, amount: i32);
+
+    /// Which mouse events the program asked for: "none" unless it takes the mouse (tmux does).
+    #[wasm_bindgen(method, getter)]
+    pub fn modes(this: &Terminal) -> Modes;
+
+    /// `false` from the handler keeps a key from xterm.js (the browser still acts on it).
+    #[wasm_bindgen(method, js_name = attachCustomKeyEventHandler)]
+    pub fn attach_custom_key_event_handler(
+        this: &Terminal,
+        handler: &Closure<dyn FnMut(web_sys::KeyboardEvent) -> bool>,
+    );
+
+    #[wasm_bindgen(method, js_name = onTitleChange)]
+    pub fn on_title_change(this: &Terminal, listener: &Closure<dyn FnMut(String)>) -> Disposable;
+
+    #[wasm_bindgen(method, js_name = onBell)]
+    pub fn on_bell(this: &Terminal, listener: &Closure<dyn FnMut()>) -> Disposable;
 
     #[wasm_bindgen(method, js_name = onData)]
     pub fn on_data(this: &Terminal, listener: &Closure<dyn FnMut(String)>) -> Disposable;
@@ -62,6 +94,11 @@ extern "C" {
     #[wasm_bindgen(method, getter)]
     pub fn rows(this: &Dimensions) -> u16;
 
+    pub type Modes;
+
+    #[wasm_bindgen(method, getter, js_name = mouseTrackingMode)]
+    pub fn mouse_tracking_mode(this: &Modes) -> String;
+
     pub type Disposable;
 
     #[wasm_bindgen(method)]
@@ -79,4 +116,22 @@ extern "C" {
 
     #[wasm_bindgen(method, js_class = FitAddon)]
     pub fn fit(this: &Fit);
+}
+
+/// The WebGL renderer's UMD bundle exposes its class as `WebglAddon.WebglAddon`.
+#[wasm_bindgen(js_namespace = WebglAddon)]
+extern "C" {
+    #[wasm_bindgen(js_name = WebglAddon)]
+    #[derive(Clone)]
+    pub type Webgl;
+
+    #[wasm_bindgen(constructor, catch, js_class = WebglAddon)]
+    pub fn new() -> Result<Webgl, JsValue>;
+
+    /// The GPU took the context away (driver reset, too many contexts): the addon must go.
+    #[wasm_bindgen(method, js_class = WebglAddon, js_name = onContextLoss)]
+    pub fn on_context_loss(this: &Webgl, listener: &Closure<dyn FnMut()>) -> Disposable;
+
+    #[wasm_bindgen(method, js_class = WebglAddon)]
+    pub fn dispose(this: &Webgl);
 }
