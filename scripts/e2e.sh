@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end test: drives a throw-away farm (scripts/with-farm.sh) with headless Chromium
-# (end2end/). Screenshots land in end2end/screenshots/.
+# (end2end/), one test file after the other (they share the farm). Screenshots land in
+# end2end/screenshots/.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -8,4 +9,4 @@ cd "$REPO_ROOT"
 [ -x /usr/bin/chromium ] || die "Chromium is missing at /usr/bin/chromium (scripts/setup.sh installs it)"
 export SCREENSHOT_DIR="$REPO_ROOT/end2end/screenshots"
 mkdir -p "$SCREENSHOT_DIR"
-"$REPO_ROOT/scripts/with-farm.sh" node --test --test-reporter=spec end2end/tests/*.test.mjs
+"$REPO_ROOT/scripts/with-farm.sh" node --test --test-concurrency=1 --test-reporter=spec end2end/tests/*.test.mjs

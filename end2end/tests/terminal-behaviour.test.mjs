@@ -118,5 +118,7 @@ test('renderer, copy and paste, title and bell, touch scrolling', async () => {
   } finally {
     await browser.close();
     await webglBrowser.close();
+    // The other tests expect an empty farm.
+    await fetch(`${BASE}/api/workers/behaviour`, { method: 'DELETE' });
   }
 });
