@@ -131,6 +131,7 @@ fn read_clipboard(paste: RwSignal<Option<String>>) {
 
 /// Mouse-wheel events in SGR encoding (the one tmux asks for) at a cell: a finger moving down
 /// (positive `lines`) shows older lines, as the wheel turned up does.
+#[cfg(any(feature = "hydrate", test))]
 pub fn wheel(lines: i32, column: u16, row: u16) -> Vec<u8> {
     let button = if lines > 0 { 64 } else { 65 };
     let event = format!("\x1b[<{button};{column};{row}M");
