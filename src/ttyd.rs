@@ -27,6 +27,15 @@ pub fn input(bytes: &[u8]) -> Vec<u8> {
     message
 }
 
+/// Most input bytes in one message: a big paste goes as several, well under the proxy's cap on
+/// message size, and each reaches the program in order.
+pub const MAX_INPUT_CHUNK: usize = 16 * 1024;
+
+/// Input as messages of at most [`MAX_INPUT_CHUNK`] bytes each.
+pub fn input_messages(bytes: &[u8]) -> impl Iterator<Item = Vec<u8>> + '_ {
+    bytes.chunks(MAX_INPUT_CHUNK).map(input)
+}
+
 pub fn resize(columns: u16, rows: u16) -> Vec<u8> {
     let mut message = vec![RESIZE];
     message.extend_from_slice(format!(r#"{{"columns":{columns},"rows":{rows}}}"#).as_bytes());
@@ -72,5 +81,21 @@ mod tests {
         assert_eq!(parse(b"2{}"), ServerMessage::Preferences(b"{}"));
         assert_eq!(parse(b""), ServerMessage::Unknown);
         assert_eq!(parse(b"9x"), ServerMessage::Unknown);
+    }
+
+    #[test]
+    fn big_input_is_split_into_bounded_messages() {
+        let pasted = vec![b'p'; MAX_INPUT_CHUNK * 2 + 5];
+        let messages: Vec<Vec<u8>> = input_messages(&pasted).collect();
+        assert_eq!(messages.len(), 3);
+        assert!(messages
+            .iter()
+            .all(|m| m[0] == INPUT && m.len() <= MAX_INPUT_CHUNK + 1));
+        let joined: Vec<u8> = messages.iter().flat_map(|m| m[1..].to_vec()).collect();
+        assert_eq!(joined, pasted);
+        assert_eq!(
+            input_messages(b"x").collect::<Vec<_>>(),
+            vec![b"0x".to_vec()]
+        );
     }
 }

@@ -68,6 +68,13 @@ test('renderer, copy and paste, title and bell, touch scrolling', async () => {
     await page.keyboard.press('Enter');
     await page.waitForFunction(() => document.querySelector('.term-host .xterm-rows')?.textContent.includes('pasted-64'));
 
+    // A paste bigger than the proxy takes in one message arrives whole, in pieces.
+    await typeAndSee(page, 'clear; stty -icanon -echo; head -c 1100000 | wc -c; stty icanon echo', 'clear;');
+    await page.evaluate(() => navigator.clipboard.writeText('y'.repeat(1_100_000)));
+    await page.keyboard.press('Control+Shift+V');
+    await page.waitForFunction(() => document.querySelector('.term-host .xterm-rows')?.textContent.includes('1100000'),
+      null, { timeout: 60_000 });
+
     // A title with markup in it is shown as text, on the bar and in the tab's title.
     const title = '<img src=x onerror=window.pwned=1>';
     await page.keyboard.type(`printf '\\033]2;%s\\007' '${title}'`);

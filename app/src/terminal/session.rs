@@ -106,7 +106,7 @@ impl Session {
             Closure::<dyn FnMut(String)>::new(move |data: String| {
                 // Sticky Ctrl or Alt from the key bar apply to the next key typed.
                 let bytes = keys.typed(&data);
-                with(&inner, |inner| inner.send(&ttyd::input(&bytes)));
+                with(&inner, |inner| inner.send_input(&bytes));
             })
         };
         let on_resize = {
@@ -132,7 +132,7 @@ impl Session {
         let touch = {
             let inner = Rc::downgrade(&inner);
             TouchScroll::attach(host, &terminal, move |bytes| {
-                with(&inner, |inner| inner.send(&ttyd::input(bytes)));
+                with(&inner, |inner| inner.send_input(bytes));
             })?
         };
 
@@ -190,7 +190,7 @@ impl Session {
 
     /// Sends keys as if typed, and gives the terminal the focus back.
     pub fn send_input(&self, bytes: &[u8]) {
-        self.inner.send(&ttyd::input(bytes));
+        self.inner.send_input(bytes);
         self.inner.terminal.focus();
     }
 }
@@ -223,6 +223,13 @@ impl Drop for Session {
 }
 
 impl Inner {
+    /// Sends typed or pasted input, a big paste in several messages.
+    fn send_input(&self, bytes: &[u8]) {
+        for message in ttyd::input_messages(bytes) {
+            self.send(&message);
+        }
+    }
+
     /// Sends a message if the socket is open; input typed while disconnected is dropped.
     fn send(&self, message: &[u8]) {
         if let Some(connection) = self.socket.borrow().as_ref() {

@@ -109,3 +109,33 @@ async fn a_stalled_viewer_is_dropped_while_another_keeps_receiving() {
     // And the session goes on for everybody else.
     run_until(&mut fast, "echo still-$((3+3))\r", "still-6").await;
 }
+
+#[tokio::test]
+async fn an_oversized_frame_ends_only_its_own_connection() {
+    let farm = TestFarm::start().await;
+    assert_eq!(farm.create("big-frame").await.status(), StatusCode::CREATED);
+    let mut bystander = open_terminal(&farm.base, "big-frame", None).await.unwrap();
+    run_until(&mut bystander, "echo ready-$((1+1))\r", "ready-2").await;
+
+    // ttyd would reassemble this without limit; the proxy refuses it.
+    let mut sender = open_terminal(&farm.base, "big-frame", None).await.unwrap();
+    let mut huge = vec![ttyd::INPUT];
+    huge.resize(farm::proxy::MAX_MESSAGE_BYTES * 2, b'a');
+    sender.send(Message::binary(huge)).await.ok();
+    let ended = tokio::time::timeout(PATIENCE, async {
+        loop {
+            match sender.next().await {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return None,
+            }
+        }
+    })
+    .await
+    .expect("the connection that sent it stayed open");
+    eprintln!("oversized frame: connection closed with {ended:?}");
+    // Nothing of it reached the session, and ttyd serves everybody else as before.
+    run_until(&mut bystander, "echo alive-$((5*5))\r", "alive-25").await;
+    let mut newcomer = open_terminal(&farm.base, "big-frame", None).await.unwrap();
+    run_until(&mut newcomer, "echo new-$((6*6))\r", "new-36").await;
+}
