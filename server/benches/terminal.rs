@@ -17,8 +17,10 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+#[path = "../tests/shared/output.rs"]
+mod output;
+
+use output::Socket;
 
 /// Only turns a hang into a failure.
 const PATIENCE: Duration = Duration::from_secs(120);
@@ -105,34 +107,8 @@ async fn send(socket: &mut Socket, keys: &str) {
         .unwrap();
 }
 
-/// Reads until `needle` appears in the output (keeping only a window of it); returns the
-/// bytes of output read.
 async fn read_past(socket: &mut Socket, needle: &str) -> usize {
-    let mut window = String::new();
-    let mut total = 0;
-    let read = async {
-        while let Some(message) = socket.next().await {
-            if let ServerMessage::Output(bytes) = ttyd::parse(&message.unwrap().into_data()) {
-                total += bytes.len();
-                window.push_str(&String::from_utf8_lossy(bytes));
-                if window.contains(needle) {
-                    return;
-                }
-                if window.len() > 4096 {
-                    let cut = window.len() - 1024;
-                    let cut = (cut..window.len())
-                        .find(|i| window.is_char_boundary(*i))
-                        .unwrap();
-                    window.drain(..cut);
-                }
-            }
-        }
-        panic!("closed before {needle}");
-    };
-    tokio::time::timeout(PATIENCE, read)
-        .await
-        .expect("output never came");
-    total
+    output::read_past(socket, needle, PATIENCE).await
 }
 
 /// Reads whatever arrives until the terminal has been quiet for a moment.

@@ -5,6 +5,8 @@ mod clone;
 mod compose;
 mod dashboard_process;
 mod faults;
+#[path = "../shared/output.rs"]
+mod output;
 mod redis;
 mod store;
 mod support;
@@ -21,8 +23,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 
-pub(crate) type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+use output::Socket;
 
 /// Opens a worker's terminal through the proxy and sends ttyd's handshake (80x24).
 async fn open_terminal(

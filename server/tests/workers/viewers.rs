@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use farm::close_codes;
 use farm::proxy::SLOW_VIEWER_PATIENCE;
-use farm::ttyd::{self, ServerMessage};
+use farm::ttyd;
 use futures_util::{SinkExt, StreamExt};
 use reqwest::StatusCode;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -15,32 +15,8 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::support::{TestFarm, PATIENCE};
 use crate::{open_terminal, run_until, Socket};
 
-/// Reads output until `needle` shows, keeping only a window of it: a flood is megabytes.
-/// Returns how many bytes of output arrived.
 async fn read_past(socket: &mut Socket, needle: &str) -> usize {
-    let mut window = String::new();
-    let mut total = 0;
-    let read = async {
-        while let Some(message) = socket.next().await {
-            if let ServerMessage::Output(bytes) = ttyd::parse(&message.unwrap().into_data()) {
-                total += bytes.len();
-                window.push_str(&String::from_utf8_lossy(bytes));
-                if window.contains(needle) {
-                    return;
-                }
-                let keep = window.len().saturating_sub(needle.len() * 4);
-                let cut = (keep..window.len())
-                    .find(|i| window.is_char_boundary(*i))
-                    .unwrap_or(window.len());
-                window.drain(..cut);
-            }
-        }
-        panic!("the terminal closed before {needle}");
-    };
-    tokio::time::timeout(PATIENCE, read)
-        .await
-        .expect("the output never came");
-    total
+    crate::output::read_past(socket, needle, PATIENCE).await
 }
 
 /// A viewer that never reads its socket (a small receive buffer, so the stall shows soon).

@@ -1,0 +1,39 @@
+//! Reading a terminal's output over ttyd's protocol, shared by the integration tests and the
+//! benchmarks (which include this file with `#[path]`).
+
+use std::time::Duration;
+
+use farm::ttyd::{self, ServerMessage};
+use futures_util::StreamExt;
+
+pub type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Reads output until `needle` shows, keeping only a window of it (a flood is megabytes);
+/// returns how many bytes of output arrived. Panics after `patience`.
+pub async fn read_past(socket: &mut Socket, needle: &str, patience: Duration) -> usize {
+    let mut window = String::new();
+    let mut total = 0;
+    let read = async {
+        while let Some(message) = socket.next().await {
+            if let ServerMessage::Output(bytes) = ttyd::parse(&message.unwrap().into_data()) {
+                total += bytes.len();
+                window.push_str(&String::from_utf8_lossy(bytes));
+                if window.contains(needle) {
+                    return;
+                }
+                if window.len() > 4 * 1024 {
+                    let keep_from = (window.len() - 1024..window.len())
+                        .find(|i| window.is_char_boundary(*i))
+                        .unwrap_or(window.len());
+                    window.drain(..keep_from);
+                }
+            }
+        }
+        panic!("the terminal closed before {needle}");
+    };
+    tokio::time::timeout(patience, read)
+        .await
+        .unwrap_or_else(|_| panic!("{needle} never came"));
+    total
+}
