@@ -5,6 +5,8 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::errors::message;
+use crate::grid::MultiView;
+use crate::layout::Layout;
 use crate::live::use_live_updates;
 
 #[server(prefix = "/rpc")]
@@ -52,6 +54,15 @@ pub fn Dashboard() -> impl IntoView {
         },
         |_| list_workers(),
     );
+    // The latest list, kept while a new one loads: the grid's terminals must not be torn down
+    // and rebuilt on every update.
+    let current = RwSignal::new(Vec::<Worker>::new());
+    Effect::new(move || {
+        if let Some(Ok(list)) = workers.get() {
+            current.set(list);
+        }
+    });
+    let layout = Layout::load();
     // A created worker appears in the list; the form empties for the next one.
     let form = NodeRef::<leptos::html::Form>::new();
     Effect::new(move || {
@@ -107,6 +118,21 @@ pub fn Dashboard() -> impl IntoView {
                 </ActionForm>
                 {create_error}
             </section>
+            <div class="view-switch">
+                <button
+                    class="toggle"
+                    aria-pressed=move || layout.multi.get().to_string()
+                    on:click=move |_| layout.multi.update(|on| *on = !*on)
+                >
+                    "Multi view"
+                </button>
+                <Show when=move || layout.multi.get()>
+                    <span class="hint">"Click a worker to add or remove its terminal."</span>
+                </Show>
+            </div>
+            <Show when=move || layout.multi.get()>
+                <MultiView layout workers=current.into()/>
+            </Show>
             <section class="workers">
                 {card_error}
                 <Transition fallback=|| view! { <p class="page-message">"Loading workers…"</p> }>
@@ -116,7 +142,7 @@ pub fn Dashboard() -> impl IntoView {
                         }.into_any(),
                         Ok(list) => view! {
                             <ul class="worker-grid">
-                                {list.into_iter().map(|w| view! { <WorkerCard worker=w delete restart/> }).collect_view()}
+                                {list.into_iter().map(|w| view! { <WorkerCard worker=w delete restart layout/> }).collect_view()}
                             </ul>
                         }.into_any(),
                         Err(e) => view! { <p class="form-error" role="alert">{message(&e)}</p> }.into_any(),
@@ -132,6 +158,7 @@ fn WorkerCard(
     worker: Worker,
     delete: ServerAction<DeleteWorker>,
     restart: ServerAction<RestartWorker>,
+    layout: Layout,
 ) -> impl IntoView {
     // Deleting ends the tmux session: the first press only asks for a second one.
     let confirming = RwSignal::new(false);
@@ -150,8 +177,22 @@ fn WorkerCard(
         });
     };
     let status = worker.status.label();
+    let in_grid = {
+        let id = worker.id.clone();
+        move || layout.multi.get() && layout.tiles.get().contains(&id)
+    };
+    // In the multi view a click on the card (not on one of its buttons or links) adds or
+    // removes the worker's tile.
+    let on_card_click = {
+        let id = worker.id.clone();
+        move |event: leptos::ev::MouseEvent| {
+            if layout.multi.get_untracked() && !on_control(&event) {
+                layout.toggle(&id);
+            }
+        }
+    };
     view! {
-        <li class="worker-card" data-worker=worker.id.clone()>
+        <li class="worker-card" class:in-grid=in_grid data-worker=worker.id.clone() on:click=on_card_click>
             <div class="worker-head">
                 <h3>{worker.name.clone()}</h3>
                 <span class=format!("badge status-{status}")>{status}</span>
@@ -178,5 +219,23 @@ fn WorkerCard(
                 </button>
             </div>
         </li>
+    }
+}
+
+/// Whether a click landed on a button, link or field inside the card.
+fn on_control(event: &leptos::ev::MouseEvent) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        event
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|e| e.closest("button, a, input").ok().flatten())
+            .is_some()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = event;
+        false
     }
 }

@@ -3,6 +3,8 @@
 
 pub mod dashboard;
 mod errors;
+mod grid;
+mod layout;
 mod live;
 pub mod terminal;
 pub mod terminal_page;

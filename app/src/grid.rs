@@ -1,0 +1,103 @@
+//! The multi view: live terminals of several workers side by side. The grid has as many
+//! columns as it has room for (one on a phone, up to four on a wide screen); a tile can be
+//! maximised, and the keyboard goes to the tile last clicked, which is outlined.
+
+use farm::worker::Worker;
+use leptos::prelude::*;
+
+use crate::layout::Layout;
+use crate::terminal::{KeyBarState, Terminal, TerminalStatus};
+
+#[component]
+pub fn MultiView(layout: Layout, workers: Signal<Vec<Worker>>) -> AnyView {
+    // Only tiles of workers that exist: one deleted elsewhere goes from the grid too.
+    let shown = move || {
+        let workers = workers.get();
+        let mut ids: Vec<String> = layout
+            .tiles
+            .get()
+            .into_iter()
+            .filter(|id| workers.iter().any(|w| &w.id == id))
+            .collect();
+        if let Some(max) = layout.maximised.get() {
+            ids.retain(|id| *id == max);
+        }
+        ids
+    };
+    let columns = move || shown().len().clamp(1, 4);
+    view! {
+        <section class="multi-view" aria-label="Terminals">
+            <Show
+                when=move || !shown().is_empty()
+                fallback=|| view! {
+                    <p class="page-message">"Multi view: click workers below to put their terminals here."</p>
+                }
+            >
+                <div class="tile-grid" data-columns=columns>
+                    <For each=shown key=|id| id.clone() let:id>
+                        <Tile id=id.clone() layout workers/>
+                    </For>
+                </div>
+            </Show>
+        </section>
+    }
+    // Type-erased: the dashboard's whole view type is otherwise too deep for the compiler.
+    .into_any()
+}
+
+#[component]
+fn Tile(id: String, layout: Layout, workers: Signal<Vec<Worker>>) -> AnyView {
+    let status = TerminalStatus::new();
+    let keys = KeyBarState::new();
+    let focused = RwSignal::new(false);
+    let worker = {
+        let id = id.clone();
+        Memo::new(move |_| workers.get().into_iter().find(|w| w.id == id))
+    };
+    let name = {
+        let id = id.clone();
+        Memo::new(move |_| worker.get().map_or_else(|| id.clone(), |w| w.name))
+    };
+    let badge = Memo::new(move |_| worker.get().map_or("gone", |w| w.status.label()));
+    let maximised = {
+        let id = id.clone();
+        Memo::new(move |_| layout.maximised.get().as_deref() == Some(id.as_str()))
+    };
+    let on_maximise = {
+        let id = id.clone();
+        move |_| {
+            layout
+                .maximised
+                .set((!maximised.get_untracked()).then(|| id.clone()))
+        }
+    };
+    let on_close = {
+        let id = id.clone();
+        move |_| layout.toggle(&id)
+    };
+    let tile_id = id.clone();
+    view! {
+        <article
+            class="tile"
+            class:focused=move || focused.get()
+            data-tile=tile_id
+            on:focusin=move |_| focused.set(true)
+            on:focusout=move |_| focused.set(false)
+        >
+            <header class="tile-bar">
+                <h3>{name}</h3>
+                <span class=move || format!("badge status-{}", badge.get())>{badge}</span>
+                <span class=move || format!("badge conn-{}", status.state.get().label())>
+                    {move || status.state.get().text()}
+                </span>
+                <button class="icon" on:click=on_maximise aria-pressed=move || maximised.get().to_string()
+                    title=move || if maximised.get() { "Back to the grid" } else { "Maximise" }>
+                    {move || if maximised.get() { "⤡" } else { "⤢" }}
+                </button>
+                <button class="icon" on:click=on_close title="Remove from the grid" aria-label="Remove from the grid">"×"</button>
+            </header>
+            <Terminal id=id status keys/>
+        </article>
+    }
+    .into_any()
+}

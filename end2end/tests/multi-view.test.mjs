@@ -1,0 +1,94 @@
+// The multi view in headless Chromium at desktop and phone size: two workers' terminals side
+// by side (one column on a phone), typing into each, the layout surviving a reload, and a
+// deleted worker leaving the grid.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { launchBrowser, watchErrors } from './browser.mjs';
+
+const BASE = process.env.FARM_URL;
+const SHOTS = process.env.SCREENSHOT_DIR;
+
+async function api(method, url, body) {
+  const response = await fetch(`${BASE}${url}`, {
+    method, headers: { 'content-type': 'application/json' }, body: body && JSON.stringify(body),
+  });
+  return response.status;
+}
+
+async function openDashboard(page) {
+  await page.goto(`${BASE}/`);
+  await page.locator('[data-live="on"]').waitFor({ timeout: 60_000 });
+}
+
+// Types into one tile until its own terminal shows the output.
+async function typeInTile(page, id, command, expected) {
+  const tile = page.locator(`[data-tile="${id}"]`);
+  await tile.locator('.badge.conn-connected').waitFor({ timeout: 60_000 });
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    await tile.locator('.term-host').click();
+    await page.keyboard.type(command);
+    await page.keyboard.press('Enter');
+    const seen = await page
+      .waitForFunction(([id, text]) => document.querySelector(`[data-tile="${id}"] .xterm-rows`)?.textContent.includes(text),
+        [id, expected], { timeout: 5_000 })
+      .then(() => true, () => false);
+    if (seen) return;
+  }
+  throw new Error(`never saw ${expected} in ${id}`);
+}
+
+for (const [size, viewport, columns] of [
+  ['desktop', { width: 1440, height: 900 }, 2],
+  ['phone', { width: 390, height: 844, isMobile: true, hasTouch: true }, 1],
+]) {
+  test(`multi view at ${size} size`, async () => {
+    const [one, two] = [`grid-${size}-one`, `grid-${size}-two`];
+    assert.equal(await api('POST', '/api/workers', { name: one }), 201);
+    assert.equal(await api('POST', '/api/workers', { name: two }), 201);
+    const browser = await launchBrowser();
+    try {
+      const { isMobile, hasTouch, ...box } = viewport;
+      const page = await browser.newPage({ viewport: box, isMobile, hasTouch });
+      const errors = watchErrors(page);
+      await openDashboard(page);
+      await page.getByRole('button', { name: 'Multi view' }).click();
+      await page.getByText('click workers below').waitFor();
+      for (const id of [one, two]) await page.locator(`[data-worker="${id}"] .worker-head`).click();
+      await page.locator('.tile-grid .tile').nth(1).waitFor();
+      // The grid's columns: side by side on a desktop, stacked on a phone.
+      const tops = await page.locator('.tile').evaluateAll((tiles) => tiles.map((t) => Math.round(t.getBoundingClientRect().top)));
+      assert.equal(new Set(tops).size, columns === 1 ? 2 : 1, `tile tops ${tops}`);
+
+      await typeInTile(page, one, 'echo in-one-$((1+1))', 'in-one-2');
+      await typeInTile(page, two, 'echo in-two-$((2+2))', 'in-two-4');
+      const first = await page.locator(`[data-tile="${one}"] .xterm-rows`).textContent();
+      assert.ok(!first.includes('in-two-4'), 'output went to the wrong tile');
+      assert.ok(await page.locator(`[data-tile="${two}"]`).evaluate((t) => t.classList.contains('focused')));
+      await page.screenshot({ path: path.join(SHOTS, `multi-view-${size}.png`), fullPage: true });
+
+      // Maximise one, then reload: the same layout comes back, sessions and all.
+      await page.locator(`[data-tile="${one}"] button[title="Maximise"]`).click();
+      assert.equal(await page.locator('.tile').count(), 1);
+      await page.reload();
+      await page.locator(`[data-tile="${one}"] .badge.conn-connected`).waitFor({ timeout: 60_000 });
+      assert.equal(await page.locator('.tile').count(), 1);
+      await page.waitForFunction((id) => document.querySelector(`[data-tile="${id}"] .xterm-rows`)?.textContent.includes('in-one-2'), one);
+      await page.screenshot({ path: path.join(SHOTS, `multi-view-maximised-${size}.png`), fullPage: true });
+      await page.locator(`[data-tile="${one}"] button[title="Back to the grid"]`).click();
+      assert.equal(await page.locator('.tile').count(), 2);
+
+      // A worker deleted elsewhere leaves the grid and the list.
+      assert.equal(await api('DELETE', `/api/workers/${two}`), 204);
+      await page.locator(`[data-tile="${two}"]`).waitFor({ state: 'detached', timeout: 60_000 });
+      await page.locator(`[data-worker="${two}"]`).waitFor({ state: 'detached' });
+      assert.equal(await page.locator('.tile').count(), 1);
+      assert.deepEqual(errors, [], 'console errors');
+    } finally {
+      await browser.close();
+      await api('DELETE', `/api/workers/${one}`);
+      await api('DELETE', `/api/workers/${two}`);
+    }
+  });
+}
