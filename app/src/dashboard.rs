@@ -63,6 +63,9 @@ pub fn Dashboard() -> impl IntoView {
         }
     });
     let layout = Layout::load();
+    // What the create form holds, for checking it as the user types.
+    let typed_name = RwSignal::new(String::new());
+    let typed_repo = RwSignal::new(String::new());
     // A created worker appears in the list; the form empties for the next one.
     let form = NodeRef::<leptos::html::Form>::new();
     Effect::new(move || {
@@ -70,8 +73,36 @@ pub fn Dashboard() -> impl IntoView {
             if let Some(form) = form.get() {
                 form.reset();
             }
+            typed_name.set(String::new());
+            typed_repo.set(String::new());
         }
     });
+    // The same checks as the server's, as the user types (the domain crate is shared with
+    // the browser), plus the one the server would answer with 409: an id already taken.
+    let checked = move || {
+        let request = farm::worker::NewWorker {
+            name: Some(typed_name.get()),
+            git_repo: Some(typed_repo.get()),
+        };
+        let spec = request
+            .validate(|| "a generated id".into())
+            .map_err(|e| e.0)?;
+        let taken = current.with(|list| list.iter().any(|w| w.id == spec.id));
+        if taken {
+            return Err(format!(
+                "a worker with id '{}' already exists: choose another name",
+                spec.id
+            ));
+        }
+        Ok(spec.id)
+    };
+    let form_hint = move || match checked() {
+        Err(problem) => view! { <p class="form-error" role="status">{problem}</p> }.into_any(),
+        Ok(id) if !typed_name.get().trim().is_empty() => {
+            view! { <p class="form-hint">"Its id will be "<code>{id}</code></p> }.into_any()
+        }
+        Ok(_) => ().into_any(),
+    };
     let create_error = move || {
         create.value().get().and_then(Result::err).map(|e| {
             view! { <p class="form-error" role="alert">{message(&e)}</p> }
@@ -105,17 +136,20 @@ pub fn Dashboard() -> impl IntoView {
                 <ActionForm action=create node_ref=form attr:class="create-form">
                     <label>
                         <span>"Name"</span>
-                        <input type="text" name="name" placeholder="My Worker" maxlength="64" autocomplete="off"/>
+                        <input type="text" name="name" placeholder="My Worker" maxlength="64" autocomplete="off"
+                            on:input=move |e| typed_name.set(event_target_value(&e))/>
                     </label>
                     <label>
                         <span>"Git repository"</span>
                         <input type="text" name="git_repo" placeholder="https://github.com/user/repo.git"
-                            autocomplete="off" autocapitalize="off" spellcheck="false"/>
+                            autocomplete="off" autocapitalize="off" spellcheck="false"
+                            on:input=move |e| typed_repo.set(event_target_value(&e))/>
                     </label>
-                    <button type="submit" class="primary" disabled=move || create.pending().get()>
+                    <button type="submit" class="primary" disabled=move || create.pending().get() || checked().is_err()>
                         {move || if create.pending().get() { "Creating…" } else { "Create worker" }}
                     </button>
                 </ActionForm>
+                {form_hint}
                 {create_error}
             </section>
             <div class="view-switch">
@@ -177,6 +211,17 @@ fn WorkerCard(
         });
     };
     let status = worker.status.label();
+    // The age needs the browser's clock: shown once the page is live, so that the server's
+    // render and the hydrated page agree.
+    let age = RwSignal::new(String::new());
+    #[cfg(feature = "hydrate")]
+    {
+        let created = worker.created;
+        Effect::new(move || {
+            let now = (js_sys::Date::now() / 1000.0) as i64;
+            age.set(format!(" · {}", age_text(now - created)));
+        });
+    }
     let in_grid = {
         let id = worker.id.clone();
         move || layout.multi.get() && layout.tiles.get().contains(&id)
@@ -202,6 +247,7 @@ fn WorkerCard(
                 <a href=format!("/api/workers/{}/logs?tail=500", worker.id) target="_blank" rel="noopener">
                     "logs"
                 </a>
+                <span class="worker-age">{age}</span>
             </p>
             {worker.status.detail().map(|detail| {
                 view! { <p class=format!("worker-detail status-{status}")>{detail}</p> }
@@ -237,5 +283,33 @@ fn on_control(event: &leptos::ev::MouseEvent) -> bool {
     {
         let _ = event;
         false
+    }
+}
+
+/// "just now", "5 min ago", "3 h ago", "2 days ago": how long a worker has existed.
+#[cfg(any(feature = "hydrate", test))]
+fn age_text(seconds: i64) -> String {
+    match seconds.max(0) {
+        0..=59 => "created just now".into(),
+        s @ 60..=3_599 => format!("created {} min ago", s / 60),
+        s @ 3_600..=86_399 => format!("created {} h ago", s / 3_600),
+        s if s < 2 * 86_400 => "created 1 day ago".into(),
+        s => format!("created {} days ago", s / 86_400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::age_text;
+
+    #[test]
+    fn ages_read_like_people_say_them() {
+        assert_eq!(age_text(-5), "created just now");
+        assert_eq!(age_text(59), "created just now");
+        assert_eq!(age_text(60), "created 1 min ago");
+        assert_eq!(age_text(3_599), "created 59 min ago");
+        assert_eq!(age_text(7_200), "created 2 h ago");
+        assert_eq!(age_text(86_400), "created 1 day ago");
+        assert_eq!(age_text(3 * 86_400 + 5), "created 3 days ago");
     }
 }

@@ -50,7 +50,7 @@ for (const [size, viewport, columns] of [
     const browser = await launchBrowser();
     try {
       const { isMobile, hasTouch, ...box } = viewport;
-      const page = await browser.newPage({ viewport: box, isMobile, hasTouch });
+      const page = await browser.newPage({ colorScheme: 'dark', viewport: box, isMobile, hasTouch });
       const errors = watchErrors(page);
       await openDashboard(page);
       await page.getByRole('button', { name: 'Multi view' }).click();
@@ -67,6 +67,10 @@ for (const [size, viewport, columns] of [
       assert.ok(!first.includes('in-two-4'), 'output went to the wrong tile');
       assert.ok(await page.locator(`[data-tile="${two}"]`).evaluate((t) => t.classList.contains('focused')));
       await page.screenshot({ path: path.join(SHOTS, `multi-view-${size}.png`), fullPage: true });
+      // The light theme, when the system asks for it (the terminals stay dark).
+      await page.emulateMedia({ colorScheme: 'light' });
+      await page.screenshot({ path: path.join(SHOTS, `multi-view-light-${size}.png`), fullPage: true });
+      await page.emulateMedia({ colorScheme: 'dark' });
 
       // Maximise one, then reload: the same layout comes back, sessions and all.
       await page.locator(`[data-tile="${one}"] button[title="Maximise"]`).click();

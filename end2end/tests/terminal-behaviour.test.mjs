@@ -44,7 +44,7 @@ test('renderer, copy and paste, title and bell, touch scrolling', async () => {
   // The same Chromium with a software WebGL, as a machine with a GPU would have.
   const webglBrowser = await launchBrowser({ webgl: true });
   try {
-    const page = await browser.newPage({
+    const page = await browser.newPage({ colorScheme: 'dark',
       viewport: { width: 1280, height: 800 },
       permissions: ['clipboard-read', 'clipboard-write'],
     });
@@ -90,7 +90,7 @@ test('renderer, copy and paste, title and bell, touch scrolling', async () => {
     await page.screenshot({ path: path.join(SHOTS, 'terminal-title-bell-desktop.png') });
 
     // WebGL where the browser has it; what it shows is the same session.
-    const webglPage = await webglBrowser.newPage({ viewport: { width: 1280, height: 800 } });
+    const webglPage = await webglBrowser.newPage({ colorScheme: 'dark', viewport: { width: 1280, height: 800 } });
     const webglErrors = watchErrors(webglPage);
     await openTerminal(webglPage, 'behaviour');
     assert.equal(await webglPage.locator('.term-host').getAttribute('data-renderer'), 'webgl');
@@ -101,7 +101,7 @@ test('renderer, copy and paste, title and bell, touch scrolling', async () => {
     await webglPage.screenshot({ path: path.join(SHOTS, 'terminal-webgl-desktop.png') });
 
     // A finger dragged down on a phone scrolls back: tmux shows its history position.
-    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const phone = await browser.newPage({ colorScheme: 'dark', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     const phoneErrors = watchErrors(phone);
     await openTerminal(phone, 'behaviour');
     await typeAndSee(phone, 'seq 1 300', '300');

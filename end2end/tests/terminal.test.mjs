@@ -48,7 +48,7 @@ test('create a worker from the dashboard and use its terminal', async () => {
   const browser = await launchBrowser();
   let page;
   try {
-    page = await browser.newPage({ viewport: DESKTOP });
+    page = await browser.newPage({ colorScheme: 'dark', viewport: DESKTOP });
     const errors = watchErrors(page);
 
     await openDashboard(page);
@@ -58,7 +58,26 @@ test('create a worker from the dashboard and use its terminal', async () => {
     await card.waitFor({ timeout: 60_000 });
     await page.getByRole('button', { name: 'Create worker' }).waitFor();
     await card.locator('.status-running').waitFor({ timeout: 60_000 });
+    await card.getByText('created just now').waitFor();
     await shot(page, 'dashboard-desktop');
+
+    // The form checks as you type, with the server's own rules: a taken name, a bad URL.
+    const submit = page.getByRole('button', { name: 'Create worker' });
+    await page.getByPlaceholder('My Worker').fill('e2e worker');
+    await page.getByText("a worker with id 'e2e-worker' already exists").waitFor();
+    assert.ok(await submit.isDisabled());
+    await page.getByPlaceholder('My Worker').fill('Another One');
+    await page.getByText('Its id will be another-one').waitFor();
+    await page.getByPlaceholder('https://github.com/user/repo.git').fill('file:///etc/passwd');
+    await page.locator('.form-error', { hasText: 'unsupported git URL' }).waitFor();
+    assert.ok(await submit.isDisabled());
+    await shot(page, 'dashboard-form-check-desktop');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await shot(page, 'dashboard-form-check-light-desktop');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.getByPlaceholder('https://github.com/user/repo.git').fill('');
+    await page.getByPlaceholder('My Worker').fill('');
+    assert.ok(await submit.isEnabled());
 
     await card.getByRole('link', { name: 'Open terminal' }).click();
     await page.waitForURL(`${BASE}/workers/e2e-worker`);
@@ -68,7 +87,7 @@ test('create a worker from the dashboard and use its terminal', async () => {
     await shot(page, 'terminal-desktop');
 
     // The same session from a phone-sized tab: tmux shows what was typed before.
-    const phone = await browser.newPage({
+    const phone = await browser.newPage({ colorScheme: 'dark',
       viewport: PHONE,
       isMobile: true,
       hasTouch: true,
