@@ -99,6 +99,11 @@ mod tests {
 
     #[test]
     fn a_saved_layout_comes_back_and_bad_ids_are_dropped() {
+        // Signals live in an owner (and, with the server's features, in its arena).
+        Owner::new_root(None).with(layout_round_trip);
+    }
+
+    fn layout_round_trip() {
         let saved = Layout::load();
         saved.multi.set(true);
         saved.toggle("alpha");

@@ -15,10 +15,12 @@ export async function launchBrowser({ webgl = false } = {}) {
   });
 }
 
-// Collects console errors and uncaught exceptions (a failed hydration shows up here).
+// Collects console errors, hydration warnings and uncaught exceptions.
 export function watchErrors(page) {
   const errors = [];
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('console', (m) => {
+    if (m.type() === 'error' || (m.type() === 'warning' && /hydrat/i.test(m.text()))) errors.push(m.text());
+  });
   page.on('pageerror', (e) => errors.push(e.message));
   return errors;
 }
