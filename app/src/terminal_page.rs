@@ -1,39 +1,54 @@
 //! One worker's terminal, filling the screen; also what "New tab" opens.
 
-use farm::worker::Worker;
+use farm::worker::is_valid_id;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_navigate, use_params_map};
 
+use crate::dashboard::list_workers;
 use crate::errors::message;
+use crate::live::use_live_updates;
 use crate::terminal::{KeyBar, KeyBarState, Terminal, TerminalStatus};
-
-#[server(prefix = "/rpc")]
-pub async fn get_worker(id: String) -> Result<Worker, ServerFnError> {
-    let service = expect_context::<farm::WorkerService>();
-    service.get(&id).await.map_err(ServerFnError::new)
-}
 
 #[component]
 pub fn TerminalPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let worker = Resource::new(id, get_worker);
+    let live = use_live_updates();
+    // Every worker, live: the switcher lists them and the badge shows this one's status.
+    let workers = Resource::new(move || live.changes.get(), |_| list_workers());
     let status = TerminalStatus::new();
     let state = status.state;
     let keys = KeyBarState::new();
-    let name = move || {
-        worker
+    let this_worker = move || {
+        workers
             .get()
             .and_then(Result::ok)
-            .map_or_else(id, |w| w.name)
+            .and_then(|list| list.into_iter().find(|w| w.id == id()))
     };
+    let name = move || this_worker().map_or_else(id, |w| w.name);
+    // Another worker's terminal starts without the last one's title and bells.
+    Effect::new(move |previous: Option<String>| {
+        let current = id();
+        if previous.is_some_and(|p| p != current) {
+            status.title.set(String::new());
+            status.bells.set(0);
+        }
+        current
+    });
     // The program's title (tmux passes on what the shell or Claude Code sets) names the tab,
     // as plain text.
     let page_title = move || match status.title.get() {
         title if title.trim().is_empty() => format!("{} · Claude Worker Farm", name()),
         title => format!("{title} · {}", name()),
+    };
+    let navigate = use_navigate();
+    let on_switch = move |event: leptos::ev::Event| {
+        let chosen = event_target_value(&event);
+        if is_valid_id(&chosen) {
+            navigate(&format!("/workers/{chosen}"), Default::default());
+        }
     };
 
     view! {
@@ -41,8 +56,30 @@ pub fn TerminalPage() -> impl IntoView {
             <header class="topbar terminal-bar">
                 <A href="/" attr:class="back" attr:aria-label="All workers">"←"</A>
                 <Suspense fallback=move || view! { <h1>{id}</h1> }>
-                    {move || worker.get().map(|w| match w {
-                        Ok(w) => view! { <h1>{w.name}</h1> }.into_any(),
+                    // Inside the boundary: what reads the list must render the same on the
+                    // server and in the browser.
+                    {move || workers.get().map(|list| match list {
+                        Ok(list) if list.iter().any(|w| w.id == id()) => {
+                            let current = id();
+                            let label = list
+                                .iter()
+                                .find(|w| w.id == current)
+                                .map_or("", |w| w.status.label());
+                            view! {
+                                <h1 class="switcher">
+                                    <select aria-label="Worker" on:change=on_switch.clone()>
+                                        {list.into_iter().map(|w| {
+                                            let selected = w.id == current;
+                                            view! { <option value=w.id selected=selected>{w.name}</option> }
+                                        }).collect_view()}
+                                    </select>
+                                </h1>
+                                <span class=format!("badge worker-status status-{label}")>{label}</span>
+                            }.into_any()
+                        }
+                        Ok(_) => view! {
+                            <h1 class="form-error">{format!("no worker named '{}': it may have been deleted", id())}</h1>
+                        }.into_any(),
                         Err(e) => view! { <h1 class="form-error">{message(&e)}</h1> }.into_any(),
                     })}
                 </Suspense>
