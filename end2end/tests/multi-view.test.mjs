@@ -3,41 +3,8 @@
 // deleted worker leaving the grid.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { launchBrowser, watchErrors } from './browser.mjs';
-
-const BASE = process.env.FARM_URL;
-const SHOTS = process.env.SCREENSHOT_DIR;
-
-async function api(method, url, body) {
-  const response = await fetch(`${BASE}${url}`, {
-    method, headers: { 'content-type': 'application/json' }, body: body && JSON.stringify(body),
-  });
-  return response.status;
-}
-
-async function openDashboard(page) {
-  await page.goto(`${BASE}/`);
-  await page.locator('[data-live="on"]').waitFor({ timeout: 60_000 });
-}
-
-// Types into one tile until its own terminal shows the output.
-async function typeInTile(page, id, command, expected) {
-  const tile = page.locator(`[data-tile="${id}"]`);
-  await tile.locator('.badge.conn-connected').waitFor({ timeout: 60_000 });
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    await tile.locator('.term-host').click();
-    await page.keyboard.type(command);
-    await page.keyboard.press('Enter');
-    const seen = await page
-      .waitForFunction(([id, text]) => document.querySelector(`[data-tile="${id}"] .xterm-rows`)?.textContent.includes(text),
-        [id, expected], { timeout: 5_000 })
-      .then(() => true, () => false);
-    if (seen) return;
-  }
-  throw new Error(`never saw ${expected} in ${id}`);
-}
+import { api, openDashboard, shot, typeAndSee } from './farm.mjs';
 
 for (const [size, viewport, columns] of [
   ['desktop', { width: 1440, height: 900 }, 2],
@@ -61,15 +28,17 @@ for (const [size, viewport, columns] of [
       const tops = await page.locator('.tile').evaluateAll((tiles) => tiles.map((t) => Math.round(t.getBoundingClientRect().top)));
       assert.equal(new Set(tops).size, columns === 1 ? 2 : 1, `tile tops ${tops}`);
 
-      await typeInTile(page, one, 'echo in-one-$((1+1))', 'in-one-2');
-      await typeInTile(page, two, 'echo in-two-$((2+2))', 'in-two-4');
+      await page.locator(`[data-tile="${one}"] .badge.conn-connected`).waitFor({ timeout: 60_000 });
+      await typeAndSee(page, 'echo in-one-$((1+1))', 'in-one-2', `[data-tile="${one}"]`);
+      await page.locator(`[data-tile="${two}"] .badge.conn-connected`).waitFor({ timeout: 60_000 });
+      await typeAndSee(page, 'echo in-two-$((2+2))', 'in-two-4', `[data-tile="${two}"]`);
       const first = await page.locator(`[data-tile="${one}"] .xterm-rows`).textContent();
       assert.ok(!first.includes('in-two-4'), 'output went to the wrong tile');
       assert.ok(await page.locator(`[data-tile="${two}"]`).evaluate((t) => t.classList.contains('focused')));
-      await page.screenshot({ path: path.join(SHOTS, `multi-view-${size}.png`), fullPage: true });
+      await shot(page, `multi-view-${size}`, { fullPage: true });
       // The light theme, when the system asks for it (the terminals stay dark).
       await page.emulateMedia({ colorScheme: 'light' });
-      await page.screenshot({ path: path.join(SHOTS, `multi-view-light-${size}.png`), fullPage: true });
+      await shot(page, `multi-view-light-${size}`, { fullPage: true });
       await page.emulateMedia({ colorScheme: 'dark' });
 
       // Maximise one, then reload: the same layout comes back, sessions and all.
@@ -79,7 +48,7 @@ for (const [size, viewport, columns] of [
       await page.locator(`[data-tile="${one}"] .badge.conn-connected`).waitFor({ timeout: 60_000 });
       assert.equal(await page.locator('.tile').count(), 1);
       await page.waitForFunction((id) => document.querySelector(`[data-tile="${id}"] .xterm-rows`)?.textContent.includes('in-one-2'), one);
-      await page.screenshot({ path: path.join(SHOTS, `multi-view-maximised-${size}.png`), fullPage: true });
+      await shot(page, `multi-view-maximised-${size}`, { fullPage: true });
       await page.locator(`[data-tile="${one}"] button[title="Back to the grid"]`).click();
       assert.equal(await page.locator('.tile').count(), 2);
 

@@ -2,33 +2,8 @@
 // another worker and back finds each session as it was. Desktop and phone size.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { launchBrowser, watchErrors } from './browser.mjs';
-
-const BASE = process.env.FARM_URL;
-const SHOTS = process.env.SCREENSHOT_DIR;
-
-async function api(method, url, body) {
-  const response = await fetch(`${BASE}${url}`, {
-    method, headers: { 'content-type': 'application/json' }, body: body && JSON.stringify(body),
-  });
-  return response.status;
-}
-
-async function typeAndSee(page, command, expected) {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    await page.locator('.term-host').click();
-    await page.keyboard.type(command);
-    await page.keyboard.press('Enter');
-    const seen = await page
-      .waitForFunction((text) => document.querySelector('.term-host .xterm-rows')?.textContent.includes(text),
-        expected, { timeout: 5_000 })
-      .then(() => true, () => false);
-    if (seen) return;
-  }
-  throw new Error(`never saw ${expected}`);
-}
+import { BASE, api, openTerminal, shot, typeAndSee } from './farm.mjs';
 
 for (const [size, viewport] of [
   ['desktop', { width: 1440, height: 900 }],
@@ -42,8 +17,7 @@ for (const [size, viewport] of [
     try {
       const page = await browser.newPage({ colorScheme: 'dark', viewport, isMobile: size === 'phone', hasTouch: size === 'phone' });
       const errors = watchErrors(page);
-      await page.goto(`${BASE}/workers/${one}`);
-      await page.locator('.badge.conn-connected').waitFor({ timeout: 60_000 });
+      await openTerminal(page, one);
       await page.locator('.badge.worker-status.status-running').waitFor({ state: 'attached' });
       await typeAndSee(page, 'echo first-$((3*3))', 'first-9');
 
@@ -52,7 +26,7 @@ for (const [size, viewport] of [
       await page.locator('.badge.conn-connected').waitFor({ timeout: 60_000 });
       await typeAndSee(page, 'echo second-$((4*4))', 'second-16');
       assert.ok(!(await page.locator('.xterm-rows').textContent()).includes('first-9'));
-      await page.screenshot({ path: path.join(SHOTS, `single-view-${size}.png`) });
+      await shot(page, `single-view-${size}`);
 
       // Back to the first: tmux shows its session as it was left.
       await page.getByLabel('Worker', { exact: true }).selectOption(one);

@@ -3,43 +3,11 @@
 // shown safely as text, and scrolling back with a finger on a phone.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { launchBrowser, watchErrors } from './browser.mjs';
-
-const BASE = process.env.FARM_URL;
-const SHOTS = process.env.SCREENSHOT_DIR;
-const rowsText = () => document.querySelector('.term-host .xterm-rows')?.textContent ?? '';
-
-async function createWorker(name) {
-  const made = await fetch(`${BASE}/api/workers`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name }),
-  });
-  assert.equal(made.status, 201);
-}
-
-async function openTerminal(page, id) {
-  await page.goto(`${BASE}/workers/${id}`);
-  await page.locator('.badge.conn-connected').waitFor({ timeout: 60_000 });
-}
-
-// Types until the output shows (a shell still starting may drop the first try).
-async function typeAndSee(page, command, expected) {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    await page.locator('.term-host').click({ modifiers: ['Shift'] });
-    await page.keyboard.type(command);
-    await page.keyboard.press('Enter');
-    const seen = await page
-      .waitForFunction((text) => document.querySelector('.term-host .xterm-rows')?.textContent.includes(text),
-        expected, { timeout: 5_000 })
-      .then(() => true, () => false);
-    if (seen) return;
-  }
-  throw new Error(`never saw ${expected}`);
-}
+import { api, openTerminal, shot, typeAndSee } from './farm.mjs';
 
 test('renderer, copy and paste, title and bell, touch scrolling', async () => {
-  await createWorker('Behaviour');
+  assert.equal(await api('POST', '/api/workers', { name: 'Behaviour' }), 201);
   const browser = await launchBrowser();
   // The same Chromium with a software WebGL, as a machine with a GPU would have.
   const webglBrowser = await launchBrowser({ webgl: true });
@@ -87,7 +55,7 @@ test('renderer, copy and paste, title and bell, touch scrolling', async () => {
     await page.keyboard.type("printf '\\a'");
     await page.keyboard.press('Enter');
     await page.locator('.badge.bell').waitFor({ timeout: 10_000 });
-    await page.screenshot({ path: path.join(SHOTS, 'terminal-title-bell-desktop.png') });
+    await shot(page, 'terminal-title-bell-desktop');
 
     // WebGL where the browser has it; what it shows is the same session.
     const webglPage = await webglBrowser.newPage({ colorScheme: 'dark', viewport: { width: 1280, height: 800 } });
@@ -98,7 +66,7 @@ test('renderer, copy and paste, title and bell, touch scrolling', async () => {
     await webglPage.keyboard.type('echo from-webgl-$((9*9))');
     await webglPage.keyboard.press('Enter');
     await page.waitForFunction(() => document.querySelector('.term-host .xterm-rows')?.textContent.includes('from-webgl-81'));
-    await webglPage.screenshot({ path: path.join(SHOTS, 'terminal-webgl-desktop.png') });
+    await shot(webglPage, 'terminal-webgl-desktop');
 
     // A finger dragged down on a phone scrolls back: tmux shows its history position.
     const phone = await browser.newPage({ colorScheme: 'dark', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
@@ -116,7 +84,7 @@ test('renderer, copy and paste, title and bell, touch scrolling', async () => {
     await touch('touchEnd');
     await phone.waitForFunction(() => /\[\d+\/\d+\]/.test(document.querySelector('.term-host .xterm-rows')?.textContent ?? ''),
       null, { timeout: 10_000 });
-    await phone.screenshot({ path: path.join(SHOTS, 'terminal-scrollback-phone.png') });
+    await shot(phone, 'terminal-scrollback-phone');
     await phone.keyboard.press('q');
 
     assert.deepEqual(errors, [], 'console errors on the desktop page');
@@ -126,6 +94,6 @@ test('renderer, copy and paste, title and bell, touch scrolling', async () => {
     await browser.close();
     await webglBrowser.close();
     // The other tests expect an empty farm.
-    await fetch(`${BASE}/api/workers/behaviour`, { method: 'DELETE' });
+    await api('DELETE', '/api/workers/behaviour');
   }
 });

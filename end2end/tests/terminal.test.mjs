@@ -3,45 +3,10 @@
 // by scripts/e2e.sh, which passes its address in FARM_URL.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { launchBrowser, watchErrors } from './browser.mjs';
-
-const BASE = process.env.FARM_URL;
-const SHOTS = process.env.SCREENSHOT_DIR;
+import { BASE, api, openDashboard, shot, typeAndSee } from './farm.mjs';
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
-
-async function shot(page, name) {
-  const file = path.join(SHOTS, `${name}.png`);
-  await page.screenshot({ path: file });
-  console.log(`screenshot: ${file}`);
-}
-
-// The dashboard is hydrated and hears live updates once its badge says so.
-async function openDashboard(page) {
-  await page.goto(`${BASE}/`);
-  await page.locator('[data-live="on"]').waitFor({ timeout: 60_000 });
-}
-
-// Types a command until its output shows: a shell that is busy (starting, or flushing its
-// input after Ctrl-C) may drop the first try.
-async function typeAndSee(page, command, expected) {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    await page.locator('.term-host').click();
-    await page.keyboard.type(command);
-    await page.keyboard.press('Enter');
-    const seen = await page
-      .waitForFunction(
-        (text) => document.querySelector('.term-host .xterm-rows')?.textContent.includes(text),
-        expected,
-        { timeout: 5_000 },
-      )
-      .then(() => true, () => false);
-    if (seen) return;
-  }
-  throw new Error(`never saw ${expected} after typing ${command}`);
-}
 
 test('create a worker from the dashboard and use its terminal', async () => {
   assert.ok(BASE, 'FARM_URL must name the dashboard (scripts/e2e.sh sets it)');
@@ -126,8 +91,7 @@ test('create a worker from the dashboard and use its terminal', async () => {
       new MutationObserver(() => window.seenStates.push(badge.textContent))
         .observe(badge, { childList: true, characterData: true, subtree: true });
     });
-    const restart = await fetch(`${BASE}/api/workers/e2e-worker/restart`, { method: 'POST' });
-    assert.equal(restart.status, 200);
+    assert.equal(await api('POST', '/api/workers/e2e-worker/restart'), 200);
     await page.waitForFunction(() => window.seenStates.some((s) => s !== 'connected'));
     await page.locator('.badge.conn-connected').waitFor({ timeout: 60_000 });
     await typeAndSee(page, 'echo back-$((4+4))', 'back-8');
@@ -151,21 +115,12 @@ test('create a worker from the dashboard and use its terminal', async () => {
     await page.getByText('No workers yet').waitFor();
 
     // A worker made by a script appears on the open page by itself: no reload, no polling.
-    const made = await fetch(`${BASE}/api/workers`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'From Script' }),
-    });
-    assert.equal(made.status, 201);
+    assert.equal(await api('POST', '/api/workers', { name: 'From Script' }), 201);
     await page.locator('[data-worker="from-script"]').waitFor({ timeout: 60_000 });
 
     // A clone that fails turns the card to "failed" with git's reason, live.
-    const broken = await fetch(`${BASE}/api/workers`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'Broken Clone', git_repo: 'https://127.0.0.1:1/missing.git' }),
-    });
-    assert.equal(broken.status, 201);
+    const broken = { name: 'Broken Clone', git_repo: 'https://127.0.0.1:1/missing.git' };
+    assert.equal(await api('POST', '/api/workers', broken), 201);
     const brokenCard = page.locator('[data-worker="broken-clone"]');
     await brokenCard.locator('.badge.status-failed').waitFor({ timeout: 60_000 });
     const reason = await brokenCard.locator('.worker-detail').textContent();

@@ -1,0 +1,50 @@
+// What every end-to-end test does with the farm that scripts/with-farm.sh serves: call its
+// API, open its pages, type into a terminal until the output shows, keep screenshots.
+import path from 'node:path';
+
+export const BASE = process.env.FARM_URL;
+const SHOTS = process.env.SCREENSHOT_DIR;
+
+// A REST call; returns the status.
+export async function api(method, url, body) {
+  const response = await fetch(`${BASE}${url}`, {
+    method, headers: { 'content-type': 'application/json' }, body: body && JSON.stringify(body),
+  });
+  return response.status;
+}
+
+// The dashboard is hydrated and hears live updates once its badge says so.
+export async function openDashboard(page) {
+  await page.goto(`${BASE}/`);
+  await page.locator('[data-live="on"]').waitFor({ timeout: 60_000 });
+}
+
+export async function openTerminal(page, id) {
+  await page.goto(`${BASE}/workers/${id}`);
+  await page.locator('.badge.conn-connected').waitFor({ timeout: 60_000 });
+}
+
+// Types a command into the terminal inside `scope` (a CSS selector: the page's only terminal
+// by default, or one tile) until its output shows: a shell that is busy (starting, or
+// flushing its input after Ctrl-C) may drop the first try.
+export async function typeAndSee(page, command, expected, scope = '') {
+  const rows = `${scope} .term-host .xterm-rows`.trim();
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    await page.locator(`${scope} .term-host`.trim()).click();
+    await page.keyboard.type(command);
+    await page.keyboard.press('Enter');
+    const seen = await page
+      .waitForFunction(([rows, text]) => document.querySelector(rows)?.textContent.includes(text),
+        [rows, expected], { timeout: 5_000 })
+      .then(() => true, () => false);
+    if (seen) return;
+  }
+  throw new Error(`never saw ${expected} after typing ${command}`);
+}
+
+export async function shot(page, name, options = {}) {
+  const file = path.join(SHOTS, `${name}.png`);
+  await page.screenshot({ path: file, ...options });
+  console.log(`screenshot: ${file}`);
+}
