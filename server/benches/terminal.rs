@@ -17,10 +17,10 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 
-#[path = "../tests/shared/output.rs"]
-mod output;
+#[path = "../tests/shared/client.rs"]
+mod client;
 
-use output::Socket;
+use client::Socket;
 
 /// Only turns a hang into a failure.
 const PATIENCE: Duration = Duration::from_secs(120);
@@ -62,14 +62,7 @@ async fn start_dashboard() -> Dashboard {
         .spawn()
         .unwrap();
     let base = format!("127.0.0.1:{port}");
-    let deadline = Instant::now() + PATIENCE;
-    while reqwest::get(format!("http://{base}/api/workers"))
-        .await
-        .is_err()
-    {
-        assert!(Instant::now() < deadline, "the dashboard did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    client::wait_for_dashboard(&base, PATIENCE).await;
     Dashboard {
         child,
         base,
@@ -108,7 +101,7 @@ async fn send(socket: &mut Socket, keys: &str) {
 }
 
 async fn read_past(socket: &mut Socket, needle: &str) -> usize {
-    output::read_past(socket, needle, PATIENCE).await
+    client::read_past(socket, needle, PATIENCE).await
 }
 
 /// Reads whatever arrives until the terminal has been quiet for a moment.

@@ -8,6 +8,7 @@ use std::time::Instant;
 use farm::store::{Setup, Store};
 use serde_json::{json, Value};
 
+use crate::client::wait_for_dashboard;
 use crate::redis::RedisServer;
 use crate::support::{free_port, token, InstanceCleanup, PATIENCE};
 use crate::{open_terminal, run_until};
@@ -45,14 +46,7 @@ impl Dashboard {
     async fn run(mut command: Command, port: u16) -> Dashboard {
         let child = command.stdout(Stdio::null()).spawn().unwrap();
         let base = format!("127.0.0.1:{port}");
-        let deadline = Instant::now() + PATIENCE;
-        while reqwest::get(format!("http://{base}/api/workers"))
-            .await
-            .is_err()
-        {
-            assert!(Instant::now() < deadline, "the dashboard did not start");
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
+        wait_for_dashboard(&base, PATIENCE).await;
         Dashboard { child, base }
     }
 

@@ -8,6 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio::net::{TcpListener, UnixStream};
 
+use crate::client::wait_for_dashboard;
 use crate::redis::RedisServer;
 use crate::support::{free_port, token, InstanceCleanup, TestFarm, PATIENCE};
 
@@ -80,15 +81,8 @@ async fn an_engine_that_goes_away_gets_a_503_that_says_so() {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
+    wait_for_dashboard(&format!("127.0.0.1:{port}"), PATIENCE).await;
     let base = format!("http://127.0.0.1:{port}");
-    let deadline = std::time::Instant::now() + PATIENCE;
-    while reqwest::get(format!("{base}/api/workers")).await.is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the dashboard did not start"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
 
     // The engine goes away: its port now refuses connections.
     engine.abort();

@@ -1,12 +1,12 @@
 //! Workers end to end against a real Docker engine: the REST API creates a container from the
 //! worker image, the proxy carries ttyd's protocol to its tmux session, delete leaves nothing.
 
+#[path = "../shared/client.rs"]
+mod client;
 mod clone;
 mod compose;
 mod dashboard_process;
 mod faults;
-#[path = "../shared/output.rs"]
-mod output;
 mod redis;
 mod store;
 mod support;
@@ -23,7 +23,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 
-use output::Socket;
+use client::Socket;
 
 /// Opens a worker's terminal through the proxy and sends ttyd's handshake (80x24).
 async fn open_terminal(

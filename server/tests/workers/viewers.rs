@@ -16,7 +16,7 @@ use crate::support::{TestFarm, PATIENCE};
 use crate::{open_terminal, run_until, Socket};
 
 async fn read_past(socket: &mut Socket, needle: &str) -> usize {
-    crate::output::read_past(socket, needle, PATIENCE).await
+    crate::client::read_past(socket, needle, PATIENCE).await
 }
 
 /// A viewer that never reads its socket (a small receive buffer, so the stall shows soon).

@@ -1,5 +1,6 @@
-//! Reading a terminal's output over ttyd's protocol, shared by the integration tests and the
-//! benchmarks (which include this file with `#[path]`).
+//! A client of a running dashboard: waiting for it to answer, reading a terminal's output
+//! over ttyd's protocol. Shared by the integration tests and the benchmarks (which include
+//! this file with `#[path]`).
 
 use std::time::Duration;
 
@@ -8,6 +9,21 @@ use futures_util::StreamExt;
 
 pub type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Waits until the dashboard at `base` (`host:port`) answers its API. Panics after `patience`.
+pub async fn wait_for_dashboard(base: &str, patience: Duration) {
+    let deadline = std::time::Instant::now() + patience;
+    while reqwest::get(format!("http://{base}/api/workers"))
+        .await
+        .is_err()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the dashboard at {base} did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
 
 /// Reads output until `needle` shows, keeping only a window of it (a flood is megabytes);
 /// returns how many bytes of output arrived. Panics after `patience`.
