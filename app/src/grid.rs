@@ -1,12 +1,13 @@
 //! The multi view: live terminals of several workers side by side. The grid has as many
 //! columns as it has room for (one on a phone, up to four on a wide screen); a tile can be
-//! maximised, and the keyboard goes to the tile last clicked, which is outlined.
+//! maximised, and the keyboard goes to the tile last clicked, which is outlined. On a touch
+//! screen one key bar serves the grid: its keys go to that tile.
 
 use farm::worker::Worker;
 use leptos::prelude::*;
 
 use crate::layout::Layout;
-use crate::terminal::{KeyBarState, Terminal, TerminalStatus};
+use crate::terminal::{KeyBar, KeyBarState, Terminal, TerminalStatus};
 
 #[component]
 pub fn MultiView(layout: Layout, workers: Signal<Vec<Worker>>) -> AnyView {
@@ -25,6 +26,8 @@ pub fn MultiView(layout: Layout, workers: Signal<Vec<Worker>>) -> AnyView {
         ids
     };
     let columns = move || shown().len().clamp(1, 4);
+    let keys = KeyBarState::new();
+    let active = RwSignal::new(None::<String>);
     view! {
         <section class="multi-view" aria-label="Terminals">
             <Show
@@ -35,9 +38,10 @@ pub fn MultiView(layout: Layout, workers: Signal<Vec<Worker>>) -> AnyView {
             >
                 <div class="tile-grid" data-columns=columns>
                     <For each=shown key=|id| id.clone() let:id>
-                        <Tile id=id.clone() layout workers/>
+                        <Tile id=id.clone() layout workers keys active/>
                     </For>
                 </div>
+                <KeyBar keys/>
             </Show>
         </section>
     }
@@ -46,10 +50,23 @@ pub fn MultiView(layout: Layout, workers: Signal<Vec<Worker>>) -> AnyView {
 }
 
 #[component]
-fn Tile(id: String, layout: Layout, workers: Signal<Vec<Worker>>) -> AnyView {
+fn Tile(
+    id: String,
+    layout: Layout,
+    workers: Signal<Vec<Worker>>,
+    keys: KeyBarState,
+    active: RwSignal<Option<String>>,
+) -> AnyView {
     let status = TerminalStatus::new();
-    let keys = KeyBarState::new();
-    let focused = RwSignal::new(false);
+    // The last tile typed in keeps its outline (and the key bar) until another is chosen.
+    let focused = {
+        let id = id.clone();
+        Memo::new(move |_| active.get().as_deref() == Some(id.as_str()))
+    };
+    let on_focus = {
+        let id = id.clone();
+        move |_| active.set(Some(id.clone()))
+    };
     let worker = {
         let id = id.clone();
         Memo::new(move |_| workers.get().into_iter().find(|w| w.id == id))
@@ -81,8 +98,7 @@ fn Tile(id: String, layout: Layout, workers: Signal<Vec<Worker>>) -> AnyView {
             class="tile"
             class:focused=move || focused.get()
             data-tile=tile_id
-            on:focusin=move |_| focused.set(true)
-            on:focusout=move |_| focused.set(false)
+            on:focusin=on_focus
         >
             <header class="tile-bar">
                 <h3>{name}</h3>
@@ -96,7 +112,7 @@ fn Tile(id: String, layout: Layout, workers: Signal<Vec<Worker>>) -> AnyView {
                 </button>
                 <button class="icon" on:click=on_close title="Remove from the grid" aria-label="Remove from the grid">"×"</button>
             </header>
-            <Terminal id=id status keys/>
+            <Terminal id=id status keys active=focused/>
         </article>
     }
     .into_any()

@@ -35,6 +35,18 @@ for (const [size, viewport, columns] of [
       const first = await page.locator(`[data-tile="${one}"] .xterm-rows`).textContent();
       assert.ok(!first.includes('in-two-4'), 'output went to the wrong tile');
       assert.ok(await page.locator(`[data-tile="${two}"]`).evaluate((t) => t.classList.contains('focused')));
+      if (hasTouch) {
+        // One key bar for the grid: its keys go to the tile last typed in, and only there.
+        await typeAndSee(page, 'cat -v', 'cat -v', `[data-tile="${two}"]`);
+        await page.locator('.multi-view .key-bar').getByRole('button', { name: 'Esc', exact: true }).tap();
+        await page.keyboard.press('Enter');
+        await page.waitForFunction((id) => document.querySelector(`[data-tile="${id}"] .xterm-rows`)?.textContent.includes('^['), two);
+        await page.locator('.multi-view .key-bar').getByRole('button', { name: 'Ctrl', exact: true }).tap();
+        await page.keyboard.type('c');
+        await typeAndSee(page, 'echo bar-$((3+4))', 'bar-7', `[data-tile="${two}"]`);
+        const other = await page.locator(`[data-tile="${one}"] .xterm-rows`).textContent();
+        assert.ok(!other.includes('^['), 'the key bar reached the wrong tile');
+      }
       await shot(page, `multi-view-${size}`, { fullPage: true });
       // The light theme, when the system asks for it (the terminals stay dark).
       await page.emulateMedia({ colorScheme: 'light' });

@@ -84,7 +84,15 @@ pub fn websocket_path(id: &str) -> String {
 }
 
 #[component]
-pub fn Terminal(id: String, status: TerminalStatus, keys: KeyBarState) -> impl IntoView {
+pub fn Terminal(
+    id: String,
+    status: TerminalStatus,
+    keys: KeyBarState,
+    /// Whether the key bar's keys are for this terminal (in a grid, only the focused tile's
+    /// are); always when not given.
+    #[prop(optional, into)]
+    active: Option<Signal<bool>>,
+) -> impl IntoView {
     let host = NodeRef::<leptos::html::Div>::new();
 
     #[cfg(feature = "hydrate")]
@@ -107,8 +115,9 @@ pub fn Terminal(id: String, status: TerminalStatus, keys: KeyBarState) -> impl I
             }
         });
         // Keys and pastes from the key bar go straight to the session.
+        let for_me = move || active.is_none_or(|active| active.get_untracked());
         Effect::new(move || {
-            if let Some(bytes) = keys.send.get() {
+            if let Some(bytes) = keys.send.get().filter(|_| for_me()) {
                 live.with_value(|session| {
                     if let Some(session) = session {
                         session.send_input(&bytes);
@@ -117,7 +126,7 @@ pub fn Terminal(id: String, status: TerminalStatus, keys: KeyBarState) -> impl I
             }
         });
         Effect::new(move || {
-            if let Some(text) = keys.paste.get() {
+            if let Some(text) = keys.paste.get().filter(|_| for_me()) {
                 live.with_value(|session| {
                     if let Some(session) = session {
                         session.paste(&text);
@@ -127,7 +136,7 @@ pub fn Terminal(id: String, status: TerminalStatus, keys: KeyBarState) -> impl I
         });
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = keys;
+    let _ = (keys, active);
 
     view! {
         <div class="term-host" node_ref=host data-worker=id data-renderer=move || status.renderer.get()></div>
