@@ -11,8 +11,10 @@ use crate::terminal::{KeyBar, KeyBarState, Terminal, TerminalStatus};
 
 #[component]
 pub fn MultiView(layout: Layout, workers: Signal<Vec<Worker>>) -> AnyView {
-    // Only tiles of workers that exist: one deleted elsewhere goes from the grid too.
-    let shown = move || {
+    // Only tiles of workers that exist: one deleted elsewhere goes from the grid too. A memo,
+    // read by the grid, its column count and its tiles: worked out once per change, and a
+    // status change that leaves the tiles as they are touches none of them.
+    let shown = Memo::new(move |_| {
         let workers = workers.get();
         let mut ids: Vec<String> = layout
             .tiles
@@ -24,20 +26,20 @@ pub fn MultiView(layout: Layout, workers: Signal<Vec<Worker>>) -> AnyView {
             ids.retain(|id| *id == max);
         }
         ids
-    };
-    let columns = move || shown().len().clamp(1, 4);
+    });
+    let columns = move || shown.with(Vec::len).clamp(1, 4);
     let keys = KeyBarState::new();
     let active = RwSignal::new(None::<String>);
     view! {
         <section class="multi-view" aria-label="Terminals">
             <Show
-                when=move || !shown().is_empty()
+                when=move || shown.with(|ids| !ids.is_empty())
                 fallback=|| view! {
                     <p class="page-message">"Multi view: click workers below to put their terminals here."</p>
                 }
             >
                 <div class="tile-grid" data-columns=columns>
-                    <For each=shown key=|id| id.clone() let:id>
+                    <For each=move || shown.get() key=|id| id.clone() let:id>
                         <Tile id=id.clone() layout workers keys active/>
                     </For>
                 </div>
