@@ -9,7 +9,8 @@ workdir="$HOME"
 # The dashboard reads the "claude-worker: ..." lines from the container's log to know how far
 # the setup got (src/setup.rs holds the same words): keep them in step.
 echo "claude-worker: starting"
-# Shown once, when the tmux session is created: what the user must know before typing.
+# Shown once, by the first shell (/etc/profile.d/claude-worker-banner.sh): what the user must
+# know before typing.
 banner=/tmp/claude-worker-banner
 : >"$banner"
 
@@ -49,4 +50,4 @@ fi
 
 echo "claude-worker: terminal ready on port 7681"
 exec ttyd --writable --port 7681 --ping-interval 20 \
-  tmux new-session -A -s main -c "$workdir" "cat $banner; exec bash -l"
+  tmux new-session -A -s main -c "$workdir" bash -l

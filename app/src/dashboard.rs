@@ -162,6 +162,7 @@ pub fn Dashboard() -> impl IntoView {
                 </button>
                 <Show when=move || layout.multi.get()>
                     <span class="hint">"Click a worker to add or remove its terminal."</span>
+                    <span class="hint keyboard-only">"Alt+Shift+← → moves between tiles."</span>
                 </Show>
             </div>
             <Show when=move || layout.multi.get()>
@@ -219,7 +220,7 @@ fn WorkerCard(
         let created = worker.created;
         Effect::new(move || {
             let now = (js_sys::Date::now() / 1000.0) as i64;
-            age.set(format!(" · {}", age_text(now - created)));
+            age.set(age_text(now - created));
         });
     }
     let in_grid = {
@@ -247,8 +248,8 @@ fn WorkerCard(
                 <a href=format!("/api/workers/{}/logs?tail=500", worker.id) target="_blank" rel="noopener">
                     "logs"
                 </a>
-                <span class="worker-age">{age}</span>
             </p>
+            <p class="worker-age">{age}</p>
             {worker.status.detail().map(|detail| {
                 view! { <p class=format!("worker-detail status-{status}")>{detail}</p> }
             })}

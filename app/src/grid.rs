@@ -1,7 +1,8 @@
 //! The multi view: live terminals of several workers side by side. The grid has as many
 //! columns as it has room for (one on a phone, up to four on a wide screen); a tile can be
 //! maximised, and the keyboard goes to the tile last clicked, which is outlined. On a touch
-//! screen one key bar serves the grid: its keys go to that tile.
+//! screen one key bar serves the grid: its keys go to that tile. Alt+Shift+arrows move the
+//! keyboard from tile to tile.
 
 use farm::worker::Worker;
 use leptos::prelude::*;
@@ -30,6 +31,9 @@ pub fn MultiView(layout: Layout, workers: Signal<Vec<Worker>>) -> AnyView {
     let columns = move || shown.with(Vec::len).clamp(1, 4);
     let keys = KeyBarState::new();
     let active = RwSignal::new(None::<String>);
+    // Alt+Shift+arrows move the keyboard between tiles; the listener goes with the grid.
+    #[cfg(feature = "hydrate")]
+    StoredValue::new_local(crate::tile_keys::TileKeys::attach(shown, active));
     view! {
         <section class="multi-view" aria-label="Terminals">
             <Show

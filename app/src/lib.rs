@@ -8,6 +8,8 @@ mod layout;
 mod live;
 pub mod terminal;
 pub mod terminal_page;
+#[cfg(any(feature = "hydrate", test))]
+mod tile_keys;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

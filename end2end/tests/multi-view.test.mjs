@@ -1,6 +1,6 @@
 // The multi view in headless Chromium at desktop and phone size: two workers' terminals side
 // by side (one column on a phone), typing into each, the layout surviving a reload, and a
-// deleted worker leaving the grid.
+// deleted worker leaving the grid; four tiles side by side on a wide screen.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchBrowser, watchErrors } from './browser.mjs';
@@ -35,6 +35,18 @@ for (const [size, viewport, columns] of [
       const first = await page.locator(`[data-tile="${one}"] .xterm-rows`).textContent();
       assert.ok(!first.includes('in-two-4'), 'output went to the wrong tile');
       assert.ok(await page.locator(`[data-tile="${two}"]`).evaluate((t) => t.classList.contains('focused')));
+      if (!hasTouch) {
+        // Alt+Shift+arrows move the keyboard between tiles (wrapping), without a mouse.
+        await page.keyboard.press('Alt+Shift+ArrowRight');
+        await page.locator(`[data-tile="${one}"].focused`).waitFor();
+        await page.keyboard.type('echo via-keys-$((5+5))');
+        await page.keyboard.press('Enter');
+        await page.waitForFunction((id) => document.querySelector(`[data-tile="${id}"] .xterm-rows`)?.textContent.includes('via-keys-10'), one);
+        const second = await page.locator(`[data-tile="${two}"] .xterm-rows`).textContent();
+        assert.ok(!second.includes('via-keys'), 'the shortcut reached a terminal');
+        await page.keyboard.press('Alt+Shift+ArrowLeft');
+        await page.locator(`[data-tile="${two}"].focused`).waitFor();
+      }
       if (hasTouch) {
         // One key bar for the grid: its keys go to the tile last typed in, and only there.
         await typeAndSee(page, 'cat -v', 'cat -v', `[data-tile="${two}"]`);
@@ -77,3 +89,31 @@ for (const [size, viewport, columns] of [
     }
   });
 }
+
+test('four tiles side by side on a wide screen', async () => {
+  const ids = ['wide-one', 'wide-two', 'wide-three', 'wide-four'];
+  for (const name of ids) assert.equal(await api('POST', '/api/workers', { name }), 201);
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.newPage({ colorScheme: 'dark', viewport: { width: 1920, height: 1080 } });
+    const errors = watchErrors(page);
+    await openDashboard(page);
+    await page.getByRole('button', { name: 'Multi view' }).click();
+    for (const id of ids) await page.locator(`[data-worker="${id}"] .worker-head`).click();
+    for (const id of ids) await page.locator(`[data-tile="${id}"] .badge.conn-connected`).waitFor({ timeout: 60_000 });
+    const boxes = await page.locator('.tile').evaluateAll((tiles) => tiles.map((t) => t.getBoundingClientRect().toJSON()));
+    assert.equal(new Set(boxes.map((b) => Math.round(b.top))).size, 1, 'four tiles in one row');
+    // Each terminal fills its tile: resized to the tile, not left at its first size.
+    await typeAndSee(page, 'echo size=$(stty size)', 'size=', `[data-tile="${ids[3]}"]`);
+    await page.waitForFunction((id) => /size=\d+ \d+/.test(document.querySelector(`[data-tile="${id}"] .xterm-rows`)?.innerText ?? ''), ids[3]);
+    const text = await page.locator(`[data-tile="${ids[3]}"] .xterm-rows`).innerText();
+    const [rows, cols] = text.match(/size=(\d+) (\d+)/).slice(1).map(Number);
+    assert.ok(cols >= 40 && cols < 120, `columns of a quarter-width tile: ${cols}`);
+    assert.ok(rows >= 10, `rows: ${rows}`);
+    await shot(page, 'multi-view-wide-four', { fullPage: true });
+    assert.deepEqual(errors, [], 'console errors');
+  } finally {
+    await browser.close();
+    for (const id of ids) await api('DELETE', `/api/workers/${id}`);
+  }
+});
