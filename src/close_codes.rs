@@ -8,3 +8,6 @@ pub const TERMINAL_LOST: u16 = 4503;
 /// The browser did not take the terminal's output for too long (a stalled network, a frozen
 /// tab): it was dropped so that it holds nothing up, and reconnects to a fresh redraw.
 pub const VIEWER_TOO_SLOW: u16 = 4508;
+/// The browser's login session ended (it logged out, here or everywhere): the page goes to
+/// the login page instead of reconnecting.
+pub const SESSION_ENDED: u16 = 4401;

@@ -36,6 +36,22 @@ impl std::str::FromStr for Secret {
     }
 }
 
+/// Whether the dashboard asks for a password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuthMode {
+    /// On when a password is configured or the dashboard listens beyond loopback.
+    Auto,
+    On,
+    /// Off even beyond loopback: only behind a reverse proxy that authenticates.
+    Off,
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Read a password from standard input and print its hash for FARM_PASSWORD_HASH.
+    HashPassword,
+}
+
 #[derive(Debug, Clone, Parser)]
 #[command(
     name = "claude-worker-farm",
@@ -43,6 +59,32 @@ impl std::str::FromStr for Secret {
     about = "Run many Claude Code terminals in Docker, from one web dashboard"
 )]
 pub struct Config {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Password of the dashboard as an argon2 hash (`claude-worker-farm hash-password`
+    /// makes one). Required when the dashboard listens beyond loopback.
+    #[arg(long, env = "FARM_PASSWORD_HASH", hide_env_values = true)]
+    pub password_hash: Option<Secret>,
+
+    /// The password itself, hashed at start and then forgotten. FARM_PASSWORD_HASH is better:
+    /// it keeps the password out of the environment.
+    #[arg(long, env = "FARM_PASSWORD", hide_env_values = true)]
+    pub password: Option<Secret>,
+
+    /// Whether the dashboard asks for the password.
+    #[arg(long, env = "FARM_AUTH", value_enum, default_value = "auto")]
+    pub auth: AuthMode,
+
+    /// Trust X-Forwarded-Host, X-Forwarded-Proto and X-Forwarded-For from a reverse proxy in
+    /// front of the dashboard (set it only when one is, and the dashboard is not reachable
+    /// around it).
+    #[arg(long, env = "FARM_TRUST_PROXY", default_value_t = false)]
+    pub trust_proxy: bool,
+
+    /// How long a login lasts, in hours.
+    #[arg(long, env = "FARM_SESSION_HOURS", default_value_t = 168)]
+    pub session_hours: u64,
     /// Address and port the dashboard listens on. Use 0.0.0.0:8080 to reach it from a phone
     /// on your network. [default: 127.0.0.1:8080, or NGINX_HOST:8080]
     #[arg(long, env = "FARM_BIND")]
@@ -186,6 +228,19 @@ mod tests {
         );
         let refused = listen(&["--host", "my-laptop.local"]).unwrap_err();
         assert!(refused.contains("NGINX_HOST"), "{refused}");
+    }
+
+    #[test]
+    fn passwords_are_secrets() {
+        let config = Config::parse_from([
+            "farm",
+            "--password",
+            "pw-very-secret",
+            "--password-hash",
+            "$argon2id$very-secret",
+        ]);
+        assert!(!format!("{config:?}").contains("very-secret"));
+        assert_eq!(config.auth, AuthMode::Auto);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The one error type of the farm, and the one place that turns it into an HTTP answer:
 //! `{"error": "<what to do>", "code": "<stable word>"}` with the matching status.
 
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
@@ -30,6 +30,12 @@ pub enum FarmError {
     Forbidden(String),
     #[error("the store is unreachable ({0}): start Redis or check REDIS_URL")]
     StoreUnavailable(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("too many wrong passwords: try again in {0} s")]
+    TooManyAttempts(u64),
+    #[error("{0}")]
+    NotJson(String),
 }
 
 impl FarmError {
@@ -39,6 +45,9 @@ impl FarmError {
             FarmError::NotFound(_) => StatusCode::NOT_FOUND,
             FarmError::AlreadyExists(_) | FarmError::LimitReached(_) => StatusCode::CONFLICT,
             FarmError::Forbidden(_) => StatusCode::FORBIDDEN,
+            FarmError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            FarmError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
+            FarmError::NotJson(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             FarmError::ImageMissing(_)
             | FarmError::DockerUnavailable(_)
             | FarmError::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -59,6 +68,9 @@ impl FarmError {
             FarmError::TerminalUnreachable(..) => "terminal_unreachable",
             FarmError::Forbidden(_) => "forbidden",
             FarmError::StoreUnavailable(_) => "store_unavailable",
+            FarmError::Unauthorized(_) => "unauthorized",
+            FarmError::TooManyAttempts(_) => "too_many_attempts",
+            FarmError::NotJson(_) => "not_json",
         }
     }
 }
@@ -72,6 +84,17 @@ impl From<InvalidInput> for FarmError {
 impl IntoResponse for FarmError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({ "error": self.to_string(), "code": self.code() });
-        (self.status(), Json(body)).into_response()
+        let mut response = (self.status(), Json(body)).into_response();
+        let headers = response.headers_mut();
+        match self {
+            FarmError::Unauthorized(_) => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            FarmError::TooManyAttempts(seconds) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            }
+            _ => {}
+        }
+        response
     }
 }

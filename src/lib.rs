@@ -8,6 +8,8 @@ pub mod ttyd;
 pub mod worker;
 
 #[cfg(feature = "server")]
+pub mod auth;
+#[cfg(feature = "server")]
 pub mod config;
 #[cfg(feature = "server")]
 pub mod error;

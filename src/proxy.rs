@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::ws::{self, CloseFrame, WebSocket};
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderValue};
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -61,8 +61,22 @@ async fn to_client(client: &mut ClientSink, message: ws::Message) -> Result<(), 
     patiently(client.send(message)).await
 }
 
-/// Relays `client` to the ttyd at `addr` until either side closes.
-pub async fn relay(mut client: WebSocket, addr: SocketAddr) {
+/// Why a relay ended.
+enum Ending {
+    /// Either side closed or went away.
+    Closed,
+    Stalled(Stalled),
+    /// The browser's login session ended (logout).
+    SessionEnded,
+}
+
+/// Relays `client` to the ttyd at `addr` until either side closes or `session_ended`
+/// completes.
+pub async fn relay(
+    mut client: WebSocket,
+    addr: SocketAddr,
+    session_ended: impl std::future::Future<Output = ()>,
+) {
     let upstream = match connect(addr).await {
         Ok(upstream) => upstream,
         Err(e) => {
@@ -80,44 +94,51 @@ pub async fn relay(mut client: WebSocket, addr: SocketAddr) {
     let (mut client_tx, mut client_rx) = client.split();
     let mut keepalive =
         tokio::time::interval_at(tokio::time::Instant::now() + KEEPALIVE, KEEPALIVE);
-    let ended = loop {
+    let mut session_ended = std::pin::pin!(session_ended);
+    let ending = loop {
         tokio::select! {
+            () = &mut session_ended => break Ending::SessionEnded,
             _ = keepalive.tick() => {
                 if let Err(e) = to_client(&mut client_tx, ws::Message::Ping(Bytes::new())).await {
-                    break Some(e);
+                    break Ending::Stalled(e);
                 }
             }
             from_client = client_rx.next() => {
-                let Some(Ok(message)) = from_client else { break None };
+                let Some(Ok(message)) = from_client else { break Ending::Closed };
                 match to_ttyd(message) {
                     Forward::Send(message) => {
-                        if up_tx.send(message).await.is_err() { break None }
+                        if up_tx.send(message).await.is_err() { break Ending::Closed }
                     }
                     Forward::Skip => {}
-                    Forward::Close => break None,
+                    Forward::Close => break Ending::Closed,
                 }
             }
             from_ttyd = up_rx.next() => {
                 match to_client_batch(&mut client_tx, &mut up_rx, from_ttyd).await {
                     Ok(Flow::Open) => {}
-                    Ok(Flow::Closed) => break None,
-                    Err(e) => break Some(e),
+                    Ok(Flow::Closed) => break Ending::Closed,
+                    Err(e) => break Ending::Stalled(e),
                 }
             }
         }
     };
     up_tx.close().await.ok();
-    if let Some(Stalled::TooSlow) = ended {
-        tracing::info!(%addr, "dropped a viewer that took no output for {SLOW_VIEWER_PATIENCE:?}");
-        let frame = close_frame(close_codes::VIEWER_TOO_SLOW, "too slow: reconnect");
-        // One short try: the browser that stalled may never read it.
-        let closing = client_tx.send(ws::Message::Close(Some(frame)));
-        tokio::time::timeout(Duration::from_secs(1), closing)
-            .await
-            .ok();
-        return;
-    }
-    client_tx.close().await.ok();
+    let farewell = match ending {
+        Ending::Stalled(Stalled::TooSlow) => {
+            tracing::info!(%addr, "dropped a viewer that took no output for {SLOW_VIEWER_PATIENCE:?}");
+            close_frame(close_codes::VIEWER_TOO_SLOW, "too slow: reconnect")
+        }
+        Ending::SessionEnded => close_frame(close_codes::SESSION_ENDED, "logged out"),
+        Ending::Closed | Ending::Stalled(Stalled::Gone) => {
+            client_tx.close().await.ok();
+            return;
+        }
+    };
+    // One short try: a browser that stalled may never read it.
+    let closing = client_tx.send(ws::Message::Close(Some(farewell)));
+    tokio::time::timeout(Duration::from_secs(1), closing)
+        .await
+        .ok();
 }
 
 /// Whether the relay goes on after a batch.
@@ -292,66 +313,9 @@ async fn close(client: &mut WebSocket, code: u16, reason: &str) {
         .ok();
 }
 
-/// Browsers always send `Origin` on a websocket upgrade; a page on another site must not
-/// reach our terminals with the user's cookies. Requests without `Origin` (scripts, tests)
-/// are not from a browser page and pass.
-pub fn origin_allowed(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN) else {
-        return true;
-    };
-    let (Ok(origin), Some(Ok(host))) = (
-        origin.to_str(),
-        headers.get(header::HOST).map(|h| h.to_str()),
-    ) else {
-        return false;
-    };
-    origin.split_once("://").is_some_and(|(scheme, authority)| {
-        matches!(scheme, "http" | "https") && authority.eq_ignore_ascii_case(host)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn headers(origin: Option<&str>, host: &str) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.insert(header::HOST, HeaderValue::from_str(host).unwrap());
-        if let Some(origin) = origin {
-            h.insert(header::ORIGIN, HeaderValue::from_str(origin).unwrap());
-        }
-        h
-    }
-
-    #[test]
-    fn same_origin_upgrades_pass() {
-        assert!(origin_allowed(&headers(
-            Some("http://localhost:8080"),
-            "localhost:8080"
-        )));
-        assert!(origin_allowed(&headers(
-            Some("https://Farm.example"),
-            "farm.example"
-        )));
-        assert!(origin_allowed(&headers(None, "localhost:8080")));
-    }
-
-    #[test]
-    fn cross_origin_upgrades_are_refused() {
-        assert!(!origin_allowed(&headers(
-            Some("http://evil.example"),
-            "localhost:8080"
-        )));
-        assert!(!origin_allowed(&headers(
-            Some("http://localhost:8080.evil"),
-            "localhost:8080"
-        )));
-        assert!(!origin_allowed(&headers(Some("null"), "localhost:8080")));
-        assert!(!origin_allowed(&headers(
-            Some("file://localhost:8080"),
-            "localhost:8080"
-        )));
-    }
 
     fn forwarded(message: ws::Message) -> Option<Vec<u8>> {
         match to_ttyd(message) {

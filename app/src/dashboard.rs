@@ -8,6 +8,7 @@ use crate::errors::message;
 use crate::grid::MultiView;
 use crate::layout::Layout;
 use crate::live::use_live_updates;
+use crate::login::LogoutButton;
 
 #[server(prefix = "/rpc")]
 pub async fn list_workers() -> Result<Vec<Worker>, ServerFnError> {
@@ -129,6 +130,7 @@ pub fn Dashboard() -> impl IntoView {
             >
                 {move || if live.connected.get() { "live" } else { "connecting" }}
             </span>
+            <LogoutButton/>
         </header>
         <main class="dashboard">
             <section class="panel create-panel">

@@ -6,6 +6,7 @@ mod errors;
 mod grid;
 mod layout;
 mod live;
+mod login;
 pub mod terminal;
 pub mod terminal_page;
 #[cfg(any(feature = "hydrate", test))]

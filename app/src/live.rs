@@ -62,7 +62,17 @@ mod listener {
             )?;
             let on_open = Closure::<dyn FnMut()>::new(move || live.connected.set(true));
             source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-            let on_error = Closure::<dyn FnMut()>::new(move || live.connected.set(false));
+            let on_error = {
+                let source = source.clone();
+                Closure::<dyn FnMut()>::new(move || {
+                    live.connected.set(false);
+                    // The browser retries a stream that dropped by itself; it gives up only
+                    // when the dashboard refused it, which means the login session ended.
+                    if source.ready_state() == EventSource::CLOSED {
+                        crate::login::go_to_login();
+                    }
+                })
+            };
             source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
             Ok(Listener {
                 source,

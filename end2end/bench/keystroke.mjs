@@ -3,9 +3,9 @@
 // run. Timed inside each page from the keydown event: to the echo's websocket message, and on
 // our page also to the echo drawn in the terminal's rows. Run by scripts/bench.sh.
 import { launchBrowser } from '../tests/browser.mjs';
+import { api, BASE, newPage } from '../tests/farm.mjs';
 import { execFileSync } from 'node:child_process';
 
-const BASE = process.env.FARM_URL;
 const INSTANCE = process.env.FARM_INSTANCE;
 const KEYS = Number(process.env.KEYS || 300);
 const BLOCK = 50;
@@ -50,7 +50,7 @@ function instrument() {
 }
 
 async function openPage(browser, url, ready) {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const page = await newPage(browser, { viewport: { width: 1280, height: 800 } });
   await page.addInitScript(instrument);
   await page.goto(url);
   await ready(page);
@@ -79,10 +79,8 @@ function stats(values) {
   return { p50: at(0.5), p99: at(0.99), n: sorted.length };
 }
 
-const created = await fetch(`${BASE}/api/workers`, {
-  method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'keys' }),
-});
-if (created.status !== 201) throw new Error(`create: ${created.status}`);
+const created = await api('POST', '/api/workers', { name: 'keys' });
+if (created !== 201) throw new Error(`create: ${created}`);
 const ip = execFileSync('docker', ['inspect', '-f',
   `{{(index .NetworkSettings.Networks "${INSTANCE}_workers").IPAddress}}`, 'claude-worker-keys']).toString().trim();
 

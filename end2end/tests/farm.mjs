@@ -1,16 +1,41 @@
-// What every end-to-end test does with the farm that scripts/with-farm.sh serves: call its
-// API, open its pages, type into a terminal until the output shows, keep screenshots.
+// What every end-to-end test does with the farm that scripts/with-farm.sh serves: log in,
+// call its API, open its pages, type into a terminal until the output shows, keep screenshots.
 import path from 'node:path';
 
 export const BASE = process.env.FARM_URL;
+export const PASSWORD = process.env.FARM_PASSWORD;
 const SHOTS = process.env.SCREENSHOT_DIR;
 
-// A REST call; returns the status.
+// A session token from the farm's login API, as a script would get one.
+let session;
+export async function token() {
+  session ??= fetch(`${BASE}/api/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: PASSWORD }),
+  }).then(async (response) => {
+    if (response.status !== 200) throw new Error(`login failed: ${response.status} ${await response.text()}`);
+    return (await response.json()).token;
+  });
+  return session;
+}
+
+// A REST call with the session's bearer token; returns the status.
 export async function api(method, url, body) {
   const response = await fetch(`${BASE}${url}`, {
-    method, headers: { 'content-type': 'application/json' }, body: body && JSON.stringify(body),
+    method,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${await token()}` },
+    body: body && JSON.stringify(body),
   });
   return response.status;
+}
+
+// A page in a fresh browser context that is logged in (the session cookie set as the login
+// form would set it); `loggedIn: false` for one that is not.
+export async function newPage(browser, { loggedIn = true, ...options } = {}) {
+  const context = await browser.newContext(options);
+  if (loggedIn) {
+    await context.addCookies([{ name: 'cwf_session', value: await token(), url: BASE, httpOnly: true, sameSite: 'Lax' }]);
+  }
+  return context.newPage();
 }
 
 // The dashboard is hydrated and hears live updates once its badge says so.

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchBrowser, watchErrors } from './browser.mjs';
-import { api, openDashboard, shot, typeAndSee } from './farm.mjs';
+import { api, openDashboard, shot, typeAndSee, newPage } from './farm.mjs';
 
 for (const [size, viewport, columns] of [
   ['desktop', { width: 1440, height: 900 }, 2],
@@ -17,7 +17,7 @@ for (const [size, viewport, columns] of [
     const browser = await launchBrowser();
     try {
       const { isMobile, hasTouch, ...box } = viewport;
-      const page = await browser.newPage({ colorScheme: 'dark', viewport: box, isMobile, hasTouch });
+      const page = await newPage(browser, { colorScheme: 'dark', viewport: box, isMobile, hasTouch });
       const errors = watchErrors(page);
       await openDashboard(page);
       await page.getByRole('button', { name: 'Multi view' }).click();
@@ -95,7 +95,7 @@ test('four tiles side by side on a wide screen', async () => {
   for (const name of ids) assert.equal(await api('POST', '/api/workers', { name }), 201);
   const browser = await launchBrowser();
   try {
-    const page = await browser.newPage({ colorScheme: 'dark', viewport: { width: 1920, height: 1080 } });
+    const page = await newPage(browser, { colorScheme: 'dark', viewport: { width: 1920, height: 1080 } });
     const errors = watchErrors(page);
     await openDashboard(page);
     await page.getByRole('button', { name: 'Multi view' }).click();

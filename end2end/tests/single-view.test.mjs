@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchBrowser, watchErrors } from './browser.mjs';
-import { BASE, api, openTerminal, shot, typeAndSee } from './farm.mjs';
+import { BASE, api, openTerminal, shot, typeAndSee, newPage } from './farm.mjs';
 
 for (const [size, viewport] of [
   ['desktop', { width: 1440, height: 900 }],
@@ -15,7 +15,7 @@ for (const [size, viewport] of [
     assert.equal(await api('POST', '/api/workers', { name: two }), 201);
     const browser = await launchBrowser();
     try {
-      const page = await browser.newPage({ colorScheme: 'dark', viewport, isMobile: size === 'phone', hasTouch: size === 'phone' });
+      const page = await newPage(browser, { colorScheme: 'dark', viewport, isMobile: size === 'phone', hasTouch: size === 'phone' });
       const errors = watchErrors(page);
       await openTerminal(page, one);
       await page.locator('.badge.worker-status.status-running').waitFor({ state: 'attached' });

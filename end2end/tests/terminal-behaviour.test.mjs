@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchBrowser, watchErrors } from './browser.mjs';
-import { api, openTerminal, shot, typeAndSee } from './farm.mjs';
+import { api, openTerminal, shot, typeAndSee, newPage } from './farm.mjs';
 
 test('renderer, copy and paste, title and bell, touch scrolling', async () => {
   assert.equal(await api('POST', '/api/workers', { name: 'Behaviour' }), 201);
@@ -12,7 +12,7 @@ test('renderer, copy and paste, title and bell, touch scrolling', async () => {
   // The same Chromium with a software WebGL, as a machine with a GPU would have.
   const webglBrowser = await launchBrowser({ webgl: true });
   try {
-    const page = await browser.newPage({ colorScheme: 'dark',
+    const page = await newPage(browser, { colorScheme: 'dark',
       viewport: { width: 1280, height: 800 },
       permissions: ['clipboard-read', 'clipboard-write'],
     });
@@ -58,7 +58,7 @@ test('renderer, copy and paste, title and bell, touch scrolling', async () => {
     await shot(page, 'terminal-title-bell-desktop');
 
     // WebGL where the browser has it; what it shows is the same session.
-    const webglPage = await webglBrowser.newPage({ colorScheme: 'dark', viewport: { width: 1280, height: 800 } });
+    const webglPage = await newPage(webglBrowser, { colorScheme: 'dark', viewport: { width: 1280, height: 800 } });
     const webglErrors = watchErrors(webglPage);
     await openTerminal(webglPage, 'behaviour');
     assert.equal(await webglPage.locator('.term-host').getAttribute('data-renderer'), 'webgl');
@@ -69,7 +69,7 @@ test('renderer, copy and paste, title and bell, touch scrolling', async () => {
     await shot(webglPage, 'terminal-webgl-desktop');
 
     // A finger dragged down on a phone scrolls back: tmux shows its history position.
-    const phone = await browser.newPage({ colorScheme: 'dark', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const phone = await newPage(browser, { colorScheme: 'dark', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     const phoneErrors = watchErrors(phone);
     await openTerminal(phone, 'behaviour');
     await typeAndSee(phone, 'seq 1 300', '300');

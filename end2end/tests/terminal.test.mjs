@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchBrowser, watchErrors } from './browser.mjs';
-import { BASE, api, openDashboard, shot, typeAndSee } from './farm.mjs';
+import { BASE, api, openDashboard, shot, typeAndSee, newPage } from './farm.mjs';
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 
@@ -13,7 +13,7 @@ test('create a worker from the dashboard and use its terminal', async () => {
   const browser = await launchBrowser();
   let page;
   try {
-    page = await browser.newPage({ colorScheme: 'dark', viewport: DESKTOP });
+    page = await newPage(browser, { colorScheme: 'dark', viewport: DESKTOP });
     const errors = watchErrors(page);
 
     await openDashboard(page);
@@ -52,7 +52,7 @@ test('create a worker from the dashboard and use its terminal', async () => {
     await shot(page, 'terminal-desktop');
 
     // The same session from a phone-sized tab: tmux shows what was typed before.
-    const phone = await browser.newPage({ colorScheme: 'dark',
+    const phone = await newPage(browser, { colorScheme: 'dark',
       viewport: PHONE,
       isMobile: true,
       hasTouch: true,

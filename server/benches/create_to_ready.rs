@@ -169,7 +169,13 @@ async fn main() {
         .expect("Docker must be running");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = listener.local_addr().unwrap();
-    tokio::spawn(server::serve(listener, service, std::future::pending()));
+    let auth = farm::auth::Auth::from_config(service.config(), base, service.store()).unwrap();
+    tokio::spawn(server::serve(
+        listener,
+        service,
+        auth,
+        std::future::pending(),
+    ));
     let http = reqwest::Client::new();
 
     println!("worker create -> terminal ready, {RUNS} workers per series ({image})");

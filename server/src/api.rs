@@ -6,10 +6,13 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use farm::worker::{NewWorker, Worker};
 use farm::{FarmError, WorkerService};
+use futures_util::StreamExt;
 use serde::Deserialize;
+
+use crate::guard::{session_ended, Session};
 
 pub async fn list(State(service): State<WorkerService>) -> Result<Json<Vec<Worker>>, FarmError> {
     Ok(Json(service.list().await?))
@@ -26,13 +29,22 @@ pub async fn create(
     State(service): State<WorkerService>,
     body: Result<Json<NewWorker>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Worker>), FarmError> {
-    let Json(request) = body.map_err(|e| {
-        FarmError::InvalidInput(format!(
-            "{}: send a JSON object like {{\"name\": \"My Worker\", \"git_repo\": \"https://…\"}}",
-            e.body_text()
-        ))
-    })?;
+    let request = json_body(body, r#"{"name": "My Worker", "git_repo": "https://…"}"#)?;
     Ok((StatusCode::CREATED, Json(service.create(request).await?)))
+}
+
+/// A JSON request body, or an error that shows what to send: 415 for a body that is not
+/// JSON at all (the API takes nothing else), 400 for JSON of the wrong shape.
+pub fn json_body<T>(body: Result<Json<T>, JsonRejection>, example: &str) -> Result<T, FarmError> {
+    body.map(|Json(value)| value).map_err(|e| match e {
+        JsonRejection::MissingJsonContentType(_) => FarmError::NotJson(format!(
+            "send JSON with `Content-Type: application/json`, like {example}"
+        )),
+        e => FarmError::InvalidInput(format!(
+            "{}: send a JSON object like {example}",
+            e.body_text()
+        )),
+    })
 }
 
 pub async fn delete(
@@ -62,10 +74,12 @@ pub struct LogsQuery {
 }
 
 /// `GET /api/workers/{id}/logs?tail=N&follow=true`: the container's output as plain text;
-/// with `follow` the answer streams until the worker stops or the client leaves.
+/// with `follow` the answer streams until the worker stops, the client leaves or its login
+/// session ends.
 pub async fn logs(
     State(service): State<WorkerService>,
     Path(id): Path<String>,
+    session: Option<Extension<Session>>,
     query: Result<Query<LogsQuery>, QueryRejection>,
 ) -> Result<Response, FarmError> {
     let Query(query) = query.map_err(|e| {
@@ -75,10 +89,12 @@ pub async fn logs(
         ))
     })?;
     let tail = query.tail.unwrap_or(DEFAULT_LOG_LINES);
-    let stream = service.logs(&id, tail, query.follow).await?;
+    let stream = service
+        .logs(&id, tail, query.follow)
+        .await?
+        .take_until(session_ended(session.map(|Extension(s)| s)));
     let headers = [
         (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::CACHE_CONTROL, "no-store"),
     ];
     Ok((headers, Body::from_stream(stream)).into_response())

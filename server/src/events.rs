@@ -5,12 +5,17 @@ use std::convert::Infallible;
 
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::Extension;
 use farm::events::WORKERS_CHANGED;
 use farm::WorkerService;
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 
+use crate::guard::{session_ended, Session};
+
+/// The stream ends with the login session it was opened under.
 pub async fn stream(
     State(service): State<WorkerService>,
+    session: Option<Extension<Session>>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     // The first event goes out at once, so a page that reconnects catches up.
     let events = futures_util::stream::unfold(
@@ -26,5 +31,6 @@ pub async fn stream(
             Some((Ok(event), (changes, false)))
         },
     );
-    Sse::new(events).keep_alive(KeepAlive::default())
+    let ended = session_ended(session.map(|Extension(s)| s));
+    Sse::new(events.take_until(ended)).keep_alive(KeepAlive::default())
 }

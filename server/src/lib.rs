@@ -3,26 +3,41 @@
 
 mod api;
 mod events;
+mod guard;
+mod login;
 mod terminal;
 
 use std::future::Future;
+use std::net::SocketAddr;
 
 use app::{shell, App};
+use axum::http::{header, HeaderValue};
 use axum::routing::{get, post};
 use axum::serve::ListenerExt;
 use axum::Router;
+use farm::auth::Auth;
+use farm::config::AuthMode;
 use farm::WorkerService;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub use guard::Guard;
 
 /// Name cargo-leptos gives the WASM, JS and CSS bundles (`name` in Cargo.toml's metadata).
 pub const SITE_NAME: &str = "claude-worker-farm";
 
 /// Every route of the dashboard: the REST API, the terminal websockets, the pages and their
-/// server functions, and the static files of the site.
-pub fn router(service: WorkerService) -> Router {
+/// server functions, the login, and the static files of the site; all behind the gate.
+pub fn router(service: WorkerService, auth: Auth) -> Router {
+    let config = service.config();
+    let guard = Guard {
+        loopback_only: !auth.enabled() && config.auth != AuthMode::Off,
+        trust_proxy: config.trust_proxy,
+        auth,
+    };
     let options = LeptosOptions::builder()
         .output_name(SITE_NAME)
         .site_root(service.config().site_root.as_str())
@@ -42,7 +57,13 @@ pub fn router(service: WorkerService) -> Router {
         .leptos_routes_with_context(
             &options,
             routes,
-            move || provide_context(service.clone()),
+            {
+                let auth = guard.auth.clone();
+                move || {
+                    provide_context(service.clone());
+                    provide_context(auth.clone());
+                }
+            },
             {
                 let options = options.clone();
                 move || shell(options.clone())
@@ -51,20 +72,51 @@ pub fn router(service: WorkerService) -> Router {
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options)
         .layer(CompressionLayer::new());
-    Router::new().merge(api).merge(site)
+    let login = Router::new()
+        .route("/login", get(login::page).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/api/login", post(login::api_login))
+        .route("/api/logout", post(login::api_logout))
+        .with_state(guard.clone());
+    Router::new()
+        .merge(api)
+        .merge(login)
+        .merge(site)
+        .layer(axum::middleware::from_fn_with_state(guard, guard::check))
+        // No other site may frame the dashboard (clickjacking into a terminal), nor sniff
+        // a type into what it serves.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors 'none'"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
 }
 
 /// Serves the dashboard on `listener` until `shutdown` completes.
 pub async fn serve(
     listener: TcpListener,
     service: WorkerService,
+    auth: Auth,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     // Keystrokes are tiny writes: send them at once rather than batch them (Nagle).
     let listener = listener.tap_io(|tcp| {
         tcp.set_nodelay(true).ok();
     });
-    axum::serve(listener, router(service))
+    // The peer's address counts wrong passwords per client.
+    let app = router(service, auth).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -5,7 +5,9 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
-use farm::config::Config;
+use farm::auth::password::StoredPassword;
+use farm::auth::Auth;
+use farm::config::{Command, Config};
 use farm::WorkerService;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
@@ -28,6 +30,9 @@ async fn main() -> ExitCode {
         )
         .init();
     let config = Config::parse();
+    if let Some(Command::HashPassword) = config.command {
+        return hash_password();
+    }
     let bind = match config.listen_addr() {
         Ok(bind) => bind,
         Err(e) => {
@@ -42,6 +47,13 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let auth = match Auth::from_config(service.config(), bind, service.store()) {
+        Ok(auth) => auth,
+        Err(e) => {
+            tracing::error!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let listener = match TcpListener::bind(bind).await {
         Ok(listener) => listener,
         Err(e) => {
@@ -49,11 +61,36 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    tracing::info!("dashboard on http://{bind}");
-    match server::serve(listener, service, shutdown_signal()).await {
+    let login = if auth.enabled() {
+        "password required"
+    } else {
+        "no password: loopback only"
+    };
+    tracing::info!("dashboard on http://{bind} ({login})");
+    match server::serve(listener, service, auth, shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("server failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `claude-worker-farm hash-password`: reads one line (the password) from standard input and
+/// prints its hash for FARM_PASSWORD_HASH.
+fn hash_password() -> ExitCode {
+    let mut line = String::new();
+    if let Err(e) = std::io::stdin().read_line(&mut line) {
+        eprintln!("error: cannot read the password from standard input: {e}");
+        return ExitCode::FAILURE;
+    }
+    match StoredPassword::hash(line.trim_end_matches(['\r', '\n'])) {
+        Ok(hash) => {
+            println!("{}", hash.phc());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
             ExitCode::FAILURE
         }
     }

@@ -81,6 +81,11 @@ impl WorkerService {
         &self.config
     }
 
+    /// The store, which also keeps the login sessions (`farm::auth`).
+    pub fn store(&self) -> Store {
+        self.store.clone()
+    }
+
     /// Changes whenever a worker is created, starts, stops, restarts or goes away.
     pub fn changes(&self) -> watch::Receiver<u64> {
         self.changes.clone()

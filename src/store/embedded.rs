@@ -3,12 +3,15 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use super::{Setup, WorkerRecord};
 
 #[derive(Clone, Default)]
 pub struct EmbeddedStore {
     records: Arc<Mutex<HashMap<String, WorkerRecord>>>,
+    /// Sessions by key, with when each expires.
+    sessions: Arc<Mutex<HashMap<String, Instant>>>,
 }
 
 impl EmbeddedStore {
@@ -27,5 +30,30 @@ impl EmbeddedStore {
 
     pub fn forget(&self, id: &str) -> bool {
         self.lock().remove(id).is_some()
+    }
+
+    fn sessions(&self) -> MutexGuard<'_, HashMap<String, Instant>> {
+        self.sessions.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn add_session(&self, key: &str, lifetime: Duration) {
+        let now = Instant::now();
+        let mut sessions = self.sessions();
+        sessions.retain(|_, expires| *expires > now);
+        sessions.insert(key.to_owned(), now + lifetime);
+    }
+
+    pub fn has_session(&self, key: &str) -> bool {
+        self.sessions()
+            .get(key)
+            .is_some_and(|expires| *expires > Instant::now())
+    }
+
+    pub fn end_session(&self, key: &str) {
+        self.sessions().remove(key);
+    }
+
+    pub fn end_all_sessions(&self) {
+        self.sessions().clear();
     }
 }

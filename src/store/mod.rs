@@ -2,6 +2,8 @@
 //! after the container is created: how the repository clone went. Docker stays the source of truth for which workers
 //! exist; everything here can be rebuilt from Docker (see `WorkerService::reconcile`).
 //!
+//! It also holds the login sessions (by the hash of their token, never the token).
+//!
 //! Embedded (in this process) by default, Redis when `REDIS_URL` is set so that the state is
 //! shared and outlives the dashboard.
 
@@ -9,6 +11,7 @@ mod embedded;
 mod redis;
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -78,6 +81,45 @@ impl Store {
         match self {
             Store::Embedded(s) => Ok(s.forget(id)),
             Store::Redis(s) => s.forget(id).await,
+        }
+    }
+
+    /// Remembers a login session for `lifetime`.
+    pub async fn add_session(&self, key: &str, lifetime: Duration) -> Result<(), FarmError> {
+        match self {
+            Store::Embedded(s) => {
+                s.add_session(key, lifetime);
+                Ok(())
+            }
+            Store::Redis(s) => s.add_session(key, lifetime).await,
+        }
+    }
+
+    /// Whether a session exists and has not expired.
+    pub async fn has_session(&self, key: &str) -> Result<bool, FarmError> {
+        match self {
+            Store::Embedded(s) => Ok(s.has_session(key)),
+            Store::Redis(s) => s.has_session(key).await,
+        }
+    }
+
+    pub async fn end_session(&self, key: &str) -> Result<(), FarmError> {
+        match self {
+            Store::Embedded(s) => {
+                s.end_session(key);
+                Ok(())
+            }
+            Store::Redis(s) => s.end_session(key).await,
+        }
+    }
+
+    pub async fn end_all_sessions(&self) -> Result<(), FarmError> {
+        match self {
+            Store::Embedded(s) => {
+                s.end_all_sessions();
+                Ok(())
+            }
+            Store::Redis(s) => s.end_all_sessions().await,
         }
     }
 }

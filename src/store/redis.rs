@@ -48,6 +48,14 @@ impl RedisStore {
         format!("{}:worker:{id}", self.prefix)
     }
 
+    fn sessions_key(&self) -> String {
+        format!("{}:sessions", self.prefix)
+    }
+
+    fn session_key(&self, key: &str) -> String {
+        format!("{}:session:{key}", self.prefix)
+    }
+
     pub async fn records(&self) -> Result<HashMap<String, WorkerRecord>, FarmError> {
         let mut connection = self.connection.clone();
         let ids: Vec<String> = redis::cmd("SMEMBERS")
@@ -110,6 +118,71 @@ impl RedisStore {
             .await
             .map_err(store_error)?;
         Ok(removed > 0)
+    }
+
+    /// A session lives in its own key that Redis expires; the set of keys lets "log out
+    /// everywhere" find them all.
+    pub async fn add_session(&self, key: &str, lifetime: Duration) -> Result<(), FarmError> {
+        let mut connection = self.connection.clone();
+        redis::pipe()
+            .atomic()
+            .cmd("SET")
+            .arg(self.session_key(key))
+            .arg(1)
+            .arg("EX")
+            .arg(lifetime.as_secs().max(1))
+            .ignore()
+            .cmd("SADD")
+            .arg(self.sessions_key())
+            .arg(key)
+            .ignore()
+            .query_async::<()>(&mut connection)
+            .await
+            .map_err(store_error)
+    }
+
+    pub async fn has_session(&self, key: &str) -> Result<bool, FarmError> {
+        let mut connection = self.connection.clone();
+        redis::cmd("EXISTS")
+            .arg(self.session_key(key))
+            .query_async::<i64>(&mut connection)
+            .await
+            .map(|n| n > 0)
+            .map_err(store_error)
+    }
+
+    pub async fn end_session(&self, key: &str) -> Result<(), FarmError> {
+        let mut connection = self.connection.clone();
+        redis::pipe()
+            .atomic()
+            .cmd("DEL")
+            .arg(self.session_key(key))
+            .ignore()
+            .cmd("SREM")
+            .arg(self.sessions_key())
+            .arg(key)
+            .ignore()
+            .query_async::<()>(&mut connection)
+            .await
+            .map_err(store_error)
+    }
+
+    pub async fn end_all_sessions(&self) -> Result<(), FarmError> {
+        let mut connection = self.connection.clone();
+        let keys: Vec<String> = redis::cmd("SMEMBERS")
+            .arg(self.sessions_key())
+            .query_async(&mut connection)
+            .await
+            .map_err(store_error)?;
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for key in &keys {
+            pipe.cmd("DEL").arg(self.session_key(key)).ignore();
+        }
+        pipe.cmd("DEL").arg(self.sessions_key()).ignore();
+        pipe.query_async::<()>(&mut connection)
+            .await
+            .map_err(store_error)
     }
 }
 

@@ -288,6 +288,11 @@ fn connect(inner: &Rc<Inner>) -> Result<(), JsValue> {
     let on_close = {
         let inner = Rc::downgrade(inner);
         Closure::<dyn FnMut(CloseEvent)>::new(move |event: CloseEvent| {
+            if event.code() == close_codes::SESSION_ENDED {
+                // Logged out (here or elsewhere): reconnecting would only be refused.
+                crate::login::go_to_login();
+                return;
+            }
             if let Some(inner) = inner.upgrade() {
                 let state = if event.code() == close_codes::TERMINAL_UNREACHABLE {
                     ConnectionState::WorkerStopped

@@ -108,7 +108,7 @@ async fn a_repository_is_cloned_into_shared_repos_and_the_status_follows_it() {
     server.open();
     wait_for_state(&farm, "cloner", "running").await;
 
-    let mut socket = open_terminal(&farm.base, "cloner", None).await.unwrap();
+    let mut socket = open_terminal(&farm.base, "cloner", &[]).await.unwrap();
     let screen = run_until(&mut socket, "pwd; cat README\r", &content).await;
     assert!(screen.contains("/shared/repos/cloner"), "{screen}");
     let logs = farm.get("/api/workers/cloner/logs?tail=100").await;
@@ -122,7 +122,7 @@ async fn a_repository_is_cloned_into_shared_repos_and_the_status_follows_it() {
     let response = farm.post("/api/workers/cloner/restart", &json!({})).await;
     assert_eq!(response.status(), HttpStatus::OK);
     wait_for_state(&farm, "cloner", "running").await;
-    let mut socket = open_terminal(&farm.base, "cloner", None).await.unwrap();
+    let mut socket = open_terminal(&farm.base, "cloner", &[]).await.unwrap();
     run_until(&mut socket, "cat README\r", &content).await;
     std::fs::remove_dir_all(root).ok();
 }

@@ -33,7 +33,9 @@ fn compose(env: &[(&str, String)], args: &[&str]) -> Output {
         .env_remove("FARM_INSTANCE")
         .env_remove("REDIS_PASSWORD")
         .env_remove("NGINX_HOST")
-        .env_remove("ANTHROPIC_API_KEY");
+        .env_remove("ANTHROPIC_API_KEY")
+        .env_remove("FARM_PASSWORD")
+        .env_remove("FARM_PASSWORD_HASH");
     for (key, value) in env {
         command.env(key, value);
     }
@@ -90,6 +92,8 @@ fn the_compose_file_gives_the_socket_to_the_dashboard_only() {
         "redis://:pw-compose@redis:6379/0"
     );
     assert_eq!(dashboard["environment"]["FARM_INSTANCE"], "farm-x");
+    // Reachable beyond its container, the dashboard needs a password: the file passes it on.
+    assert!(dashboard["environment"].get("FARM_PASSWORD_HASH").is_some());
     assert!(redis["command"].to_string().contains("--requirepass"));
     assert!(!redis["command"].to_string().contains("pw-compose"));
 
@@ -177,13 +181,34 @@ impl Drop for StackDown {
     }
 }
 
-async fn wait_for_workers(base: &str) -> Value {
+/// Logs in as soon as the dashboard answers; returns the bearer token.
+async fn wait_for_login(base: &str, password: &str) -> String {
     let deadline = Instant::now() + PATIENCE;
     loop {
-        if let Ok(response) = reqwest::get(format!("http://{base}/api/workers")).await {
-            if response.status().is_success() {
-                return response.json().await.unwrap();
-            }
+        let response = reqwest::Client::new()
+            .post(format!("http://{base}/api/login"))
+            .json(&json!({ "password": password }))
+            .send()
+            .await;
+        if let Ok(response) = response.and_then(|r| r.error_for_status()) {
+            let body: Value = response.json().await.unwrap();
+            return body["token"].as_str().unwrap().to_owned();
+        }
+        assert!(Instant::now() < deadline, "the dashboard did not answer");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+async fn wait_for_workers(base: &str, token: &str) -> Value {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let response = reqwest::Client::new()
+            .get(format!("http://{base}/api/workers"))
+            .bearer_auth(token)
+            .send()
+            .await;
+        if let Ok(response) = response.and_then(|r| r.error_for_status()) {
+            return response.json().await.unwrap();
         }
         assert!(Instant::now() < deadline, "the dashboard did not answer");
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
@@ -197,8 +222,10 @@ async fn the_compose_stack_runs_workers_through_redis() {
     let instance = format!("cwf-test-compose-{}", token());
     let port = free_port();
     let password = format!("pw{}", token());
+    let login = format!("farm-pw-{}", token());
     let image = std::env::var("WORKER_IMAGE").unwrap_or_else(|_| "claude-worker:test".into());
     let env = vec![
+        ("FARM_PASSWORD", login.clone()),
         ("FARM_INSTANCE", instance.clone()),
         ("FARM_PORT", port.to_string()),
         ("REDIS_PASSWORD", password.clone()),
@@ -213,19 +240,28 @@ async fn the_compose_stack_runs_workers_through_redis() {
     assert!(up.status.success(), "{}", text(&up));
 
     let base = format!("127.0.0.1:{port}");
-    assert_eq!(wait_for_workers(&base).await, json!([]));
+    // The dashboard listens on every address of its container: it asks for the password.
+    let bearer = wait_for_login(&base, &login).await;
+    assert_eq!(wait_for_workers(&base, &bearer).await, json!([]));
     let response = reqwest::Client::new()
         .post(format!("http://{base}/api/workers"))
+        .bearer_auth(&bearer)
         .json(&json!({"name": "Composed"}))
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), reqwest::StatusCode::CREATED);
     // The dashboard's proxy reaches the worker over the workers' network, from its container.
-    let mut socket = open_terminal(&base, "composed", None).await.unwrap();
+    let authorization = format!("Bearer {bearer}");
+    let mut socket = open_terminal(&base, "composed", &[("authorization", &authorization)])
+        .await
+        .unwrap();
     run_until(&mut socket, "echo in-$((6*7))\r", "in-42").await;
     // The page is served from the image too.
-    let page = reqwest::get(format!("http://{base}/"))
+    let page = reqwest::Client::new()
+        .get(format!("http://{base}/"))
+        .bearer_auth(&bearer)
+        .send()
         .await
         .unwrap()
         .text()
@@ -250,10 +286,11 @@ async fn the_compose_stack_runs_workers_through_redis() {
     let anonymous = docker(&["exec", &redis, "redis-cli", "SMEMBERS", &key]);
     assert!(anonymous.contains("NOAUTH"), "{anonymous}");
 
-    // A restarted dashboard container finds the worker and its session as they were.
+    // A restarted dashboard container finds the worker and its session as they were, and
+    // the login too (the session is in Redis).
     let restarted = compose(&env, &["restart", "dashboard"]);
     assert!(restarted.status.success(), "{}", text(&restarted));
-    let workers = wait_for_workers(&base).await;
+    let workers = wait_for_workers(&base, &bearer).await;
     assert_eq!(workers[0]["id"], "composed");
     assert_eq!(workers[0]["status"]["state"], "running");
 }

@@ -74,7 +74,7 @@ impl Drop for Dashboard {
 
 /// Types `command` into the worker's terminal until `needle` shows up on screen.
 async fn type_until(base: &str, id: &str, command: &str, needle: &str) -> String {
-    let mut socket = open_terminal(base, id, None).await.unwrap();
+    let mut socket = open_terminal(base, id, &[]).await.unwrap();
     run_until(&mut socket, command, needle).await
 }
 

@@ -1,6 +1,7 @@
 //! Workers end to end against a real Docker engine: the REST API creates a container from the
 //! worker image, the proxy carries ttyd's protocol to its tmux session, delete leaves nothing.
 
+mod auth;
 #[path = "../shared/client.rs"]
 mod client;
 mod clone;
@@ -20,26 +21,28 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use support::{docker, token, TestFarm, PATIENCE};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
 use tokio_tungstenite::tungstenite::Message;
 
 use client::Socket;
 
-/// Opens a worker's terminal through the proxy and sends ttyd's handshake (80x24).
+/// Opens a worker's terminal through the proxy, with extra request headers (a cookie, an
+/// origin), and sends ttyd's handshake (80x24).
 async fn open_terminal(
     base: &str,
     id: &str,
-    origin: Option<&str>,
+    headers: &[(&str, &str)],
 ) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
     let mut request = format!("ws://{base}/api/workers/{id}/terminal").into_client_request()?;
     request.headers_mut().insert(
         "sec-websocket-protocol",
         HeaderValue::from_static(ttyd::SUBPROTOCOL),
     );
-    if let Some(origin) = origin {
-        request
-            .headers_mut()
-            .insert("origin", HeaderValue::from_str(origin).unwrap());
+    for (name, value) in headers {
+        request.headers_mut().insert(
+            HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            HeaderValue::from_str(value).unwrap(),
+        );
     }
     let (mut socket, response) = tokio_tungstenite::connect_async(request).await?;
     assert_eq!(
@@ -152,7 +155,7 @@ async fn a_worker_terminal_round_trips_through_the_proxy() {
     let page = farm.get("/").await.text().await.unwrap();
     assert!(page.contains("Claude Worker Farm") && !page.contains(&farm.api_key));
 
-    let mut socket = open_terminal(&farm.base, "echo-test", None).await.unwrap();
+    let mut socket = open_terminal(&farm.base, "echo-test", &[]).await.unwrap();
     let secret = token();
     // The shell prints 42 only when it runs the line, so the echo of the typing never matches.
     run_until(
@@ -217,7 +220,7 @@ async fn a_worker_terminal_round_trips_through_the_proxy() {
         .post("/api/workers/echo-test/restart", &json!(null))
         .await;
     assert_eq!(response.status(), StatusCode::OK);
-    let mut socket = open_terminal(&farm.base, "echo-test", None).await.unwrap();
+    let mut socket = open_terminal(&farm.base, "echo-test", &[]).await.unwrap();
     run_until(
         &mut socket,
         &format!("echo state-$(cat /shared/state/{secret})\r"),
@@ -292,11 +295,11 @@ async fn bad_requests_get_clear_errors_and_create_nothing() {
     assert_eq!(farm.containers(), vec!["claude-worker-twin".to_owned()]);
 
     // A page on another site must not reach a terminal.
-    let refused = open_terminal(&farm.base, "twin", Some("http://evil.example"))
+    let refused = open_terminal(&farm.base, "twin", &[("origin", "http://evil.example")])
         .await
         .unwrap_err();
     assert!(refused.to_string().contains("403"), "{refused}");
-    let unknown = open_terminal(&farm.base, "nobody", None).await.unwrap_err();
+    let unknown = open_terminal(&farm.base, "nobody", &[]).await.unwrap_err();
     assert!(unknown.to_string().contains("404"), "{unknown}");
 
     for path in ["/api/workers/nobody", "/api/workers/..%2Fetc"] {
@@ -335,7 +338,7 @@ async fn a_failed_clone_still_gives_a_terminal_that_says_why() {
         "git's reason is missing: {reason}"
     );
 
-    let mut socket = open_terminal(&farm.base, "broken-clone", None)
+    let mut socket = open_terminal(&farm.base, "broken-clone", &[])
         .await
         .unwrap();
     let screen = run_until(&mut socket, "pwd\r", "/home/worker").await;
@@ -419,7 +422,7 @@ async fn limits_and_farm_boundaries_hold() {
             response.url()
         );
     }
-    let terminal = open_terminal(&other.base, "only", None).await.unwrap_err();
+    let terminal = open_terminal(&other.base, "only", &[]).await.unwrap_err();
     assert!(terminal.to_string().contains("404"), "{terminal}");
     assert_eq!(farm.containers(), vec!["claude-worker-only".to_owned()]);
 }
@@ -492,9 +495,9 @@ async fn base_port_publishes_ttyd_on_loopback_only_and_reuses_freed_ports() {
 async fn two_viewers_share_one_session_and_both_can_type() {
     let farm = TestFarm::start().await;
     assert_eq!(farm.create("shared").await.status(), StatusCode::CREATED);
-    let mut desk = open_terminal(&farm.base, "shared", None).await.unwrap();
+    let mut desk = open_terminal(&farm.base, "shared", &[]).await.unwrap();
     run_until(&mut desk, "echo desk-ready-$((1+1))\r", "desk-ready-2").await;
-    let mut phone = open_terminal(&farm.base, "shared", None).await.unwrap();
+    let mut phone = open_terminal(&farm.base, "shared", &[]).await.unwrap();
 
     // What one types, the other sees: the same tmux session.
     let from_phone = token();
@@ -520,7 +523,7 @@ async fn two_viewers_share_one_session_and_both_can_type() {
 async fn an_idle_terminal_is_kept_alive_with_pings() {
     let farm = TestFarm::start().await;
     assert_eq!(farm.create("idle").await.status(), StatusCode::CREATED);
-    let mut socket = open_terminal(&farm.base, "idle", None).await.unwrap();
+    let mut socket = open_terminal(&farm.base, "idle", &[]).await.unwrap();
     let ping = async {
         while let Some(message) = socket.next().await {
             if let Message::Ping(_) = message.expect("websocket error") {

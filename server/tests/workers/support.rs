@@ -5,6 +5,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use clap::Parser;
+use farm::auth::Auth;
 use farm::config::Config;
 use farm::{labels, WorkerService};
 use rand::Rng;
@@ -33,6 +34,12 @@ impl TestFarm {
     /// A farm with extra command-line settings, e.g. `["--max-workers", "1"]`.
     pub async fn start_with(settings: &[&str]) -> TestFarm {
         let instance = format!("cwf-test-{:08x}", rand::rng().random::<u32>());
+        TestFarm::start_as(&instance, settings).await
+    }
+
+    /// A farm of a given instance: a second dashboard of the same farm, or its restart.
+    pub async fn start_as(instance: &str, settings: &[&str]) -> TestFarm {
+        let instance = instance.to_owned();
         let image = std::env::var("WORKER_IMAGE").unwrap_or_else(|_| "claude-worker:test".into());
         let api_key = format!("sk-ant-test-{}", token());
         let config = Config::parse_from(
@@ -52,9 +59,11 @@ impl TestFarm {
             .await
             .expect("these tests need a running Docker engine (scripts/setup.sh starts one)");
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let addr = listener.local_addr().unwrap();
+        let base = format!("127.0.0.1:{}", addr.port());
+        let auth = Auth::from_config(service.config(), addr, service.store()).unwrap();
         let server = tokio::spawn(async move {
-            server::serve(listener, service, std::future::pending())
+            server::serve(listener, service, auth, std::future::pending())
                 .await
                 .unwrap();
         });

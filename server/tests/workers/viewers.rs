@@ -46,7 +46,7 @@ async fn stalled_viewer(base: &str, id: &str) -> Socket {
 async fn a_stalled_viewer_is_dropped_while_another_keeps_receiving() {
     let farm = TestFarm::start().await;
     assert_eq!(farm.create("flood").await.status(), StatusCode::CREATED);
-    let mut fast = open_terminal(&farm.base, "flood", None).await.unwrap();
+    let mut fast = open_terminal(&farm.base, "flood", &[]).await.unwrap();
     run_until(&mut fast, "echo ready-$((1+1))\r", "ready-2").await;
     let mut stalled = stalled_viewer(&farm.base, "flood").await;
 
@@ -90,11 +90,11 @@ async fn a_stalled_viewer_is_dropped_while_another_keeps_receiving() {
 async fn an_oversized_frame_ends_only_its_own_connection() {
     let farm = TestFarm::start().await;
     assert_eq!(farm.create("big-frame").await.status(), StatusCode::CREATED);
-    let mut bystander = open_terminal(&farm.base, "big-frame", None).await.unwrap();
+    let mut bystander = open_terminal(&farm.base, "big-frame", &[]).await.unwrap();
     run_until(&mut bystander, "echo ready-$((1+1))\r", "ready-2").await;
 
     // ttyd would reassemble this without limit; the proxy refuses it.
-    let mut sender = open_terminal(&farm.base, "big-frame", None).await.unwrap();
+    let mut sender = open_terminal(&farm.base, "big-frame", &[]).await.unwrap();
     let mut huge = vec![ttyd::INPUT];
     huge.resize(farm::proxy::MAX_MESSAGE_BYTES * 2, b'a');
     sender.send(Message::binary(huge)).await.ok();
@@ -112,6 +112,6 @@ async fn an_oversized_frame_ends_only_its_own_connection() {
     eprintln!("oversized frame: connection closed with {ended:?}");
     // Nothing of it reached the session, and ttyd serves everybody else as before.
     run_until(&mut bystander, "echo alive-$((5*5))\r", "alive-25").await;
-    let mut newcomer = open_terminal(&farm.base, "big-frame", None).await.unwrap();
+    let mut newcomer = open_terminal(&farm.base, "big-frame", &[]).await.unwrap();
     run_until(&mut newcomer, "echo new-$((6*6))\r", "new-36").await;
 }
