@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 
 use clap::Parser;
 
+use crate::limits::{LimitRules, Limits};
+
 /// A value that must never be printed: `Debug` shows only whether it is set.
 #[derive(Clone, Default)]
 pub struct Secret(String);
@@ -127,13 +129,22 @@ pub struct Config {
     #[arg(long, env = "MAX_WORKERS", default_value_t = 20)]
     pub max_workers: usize,
 
-    /// Memory limit per worker, in MiB (Claude Code uses ~260 MB, builds use more).
+    /// Memory limit of a worker that does not ask for one, in MiB (Claude Code uses ~260 MB,
+    /// builds use more).
     #[arg(long, env = "WORKER_MEMORY_MB", default_value_t = 2048)]
-    pub worker_memory_mb: i64,
+    pub worker_memory_mb: u32,
 
-    /// CPU limit per worker, in cores.
+    /// Most memory one worker may ask for, in MiB.
+    #[arg(long, env = "WORKER_MEMORY_MAX_MB", default_value_t = 8192)]
+    pub worker_memory_max_mb: u32,
+
+    /// CPU limit of a worker that does not ask for one, in cores.
     #[arg(long, env = "WORKER_CPUS", default_value_t = 2.0)]
     pub worker_cpus: f64,
+
+    /// Most CPU cores one worker may ask for.
+    #[arg(long, env = "WORKER_CPUS_MAX", default_value_t = 4.0)]
+    pub worker_cpus_max: f64,
 
     /// Most processes one worker may run.
     #[arg(long, env = "WORKER_PIDS", default_value_t = 1024)]
@@ -169,6 +180,20 @@ impl Config {
                     "NGINX_HOST must be an IP address of this machine (or localhost), not '{host}'"
                 )
             })
+    }
+
+    /// What a worker gets unless it asks, and the most it may ask for.
+    pub fn limit_rules(&self) -> LimitRules {
+        LimitRules {
+            default: Limits {
+                memory_mb: self.worker_memory_mb,
+                cpus: self.worker_cpus,
+            },
+            max: Limits {
+                memory_mb: self.worker_memory_max_mb,
+                cpus: self.worker_cpus_max,
+            },
+        }
     }
 
     /// The Docker network that workers join.

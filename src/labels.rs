@@ -10,6 +10,10 @@ pub const NAME: &str = "farm.claude-worker.name";
 /// The repository cloned into the worker, credentials removed.
 pub const GIT_REPO: &str = "farm.claude-worker.git-repo";
 
+/// The worker's memory limit in MiB, and its CPU limit in cores.
+pub const MEMORY_MB: &str = "farm.claude-worker.memory-mb";
+pub const CPUS: &str = "farm.claude-worker.cpus";
+
 /// The port on 127.0.0.1 where the worker's ttyd is published, when `BASE_PORT` is set.
 pub const DIRECT_PORT: &str = "farm.claude-worker.direct-port";
 

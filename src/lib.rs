@@ -4,6 +4,7 @@
 
 pub mod close_codes;
 pub mod events;
+pub mod limits;
 pub mod ttyd;
 pub mod worker;
 

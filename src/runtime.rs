@@ -7,7 +7,8 @@ use std::net::{IpAddr, SocketAddr};
 use bollard::errors::Error as DockerError;
 use bollard::models::{
     ContainerCreateBody, ContainerSummary, ContainerSummaryStateEnum, HostConfig,
-    NetworkCreateRequest, PortBinding, RestartPolicy, RestartPolicyNameEnum, VolumeCreateRequest,
+    HostConfigLogConfig, NetworkCreateRequest, PortBinding, RestartPolicy, RestartPolicyNameEnum,
+    VolumeCreateRequest,
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, EventsOptionsBuilder, ListContainersOptionsBuilder,
@@ -19,6 +20,7 @@ use futures_util::{Stream, StreamExt};
 use crate::config::Config;
 use crate::error::FarmError;
 use crate::labels;
+use crate::limits::Limits;
 use crate::worker::{redact_credentials, WorkerSpec, WorkerStatus};
 
 /// Seconds a worker gets to stop on restart before it is killed; tmux and ttyd stop at once.
@@ -37,6 +39,7 @@ pub struct WorkerContainer {
     pub status: WorkerStatus,
     pub created: i64,
     pub direct_port: Option<u16>,
+    pub limits: Option<Limits>,
 }
 
 /// Something that happened to one of this farm's containers.
@@ -131,6 +134,7 @@ impl DockerRuntime {
     pub async fn create_worker(
         &self,
         spec: &WorkerSpec,
+        limits: Limits,
         direct_port: Option<u16>,
     ) -> Result<(), FarmError> {
         let options = CreateContainerOptionsBuilder::default()
@@ -138,7 +142,10 @@ impl DockerRuntime {
             .build();
         match self
             .docker
-            .create_container(Some(options), self.container_body(spec, direct_port))
+            .create_container(
+                Some(options),
+                self.container_body(spec, limits, direct_port),
+            )
             .await
         {
             Ok(_) => Ok(()),
@@ -157,7 +164,12 @@ impl DockerRuntime {
         Ok(())
     }
 
-    fn container_body(&self, spec: &WorkerSpec, direct_port: Option<u16>) -> ContainerCreateBody {
+    fn container_body(
+        &self,
+        spec: &WorkerSpec,
+        limits: Limits,
+        direct_port: Option<u16>,
+    ) -> ContainerCreateBody {
         let c = &self.config;
         let mut env = vec![
             format!("WORKER_ID={}", spec.id),
@@ -180,6 +192,8 @@ impl DockerRuntime {
         if let Some(port) = direct_port {
             labels.insert(labels::DIRECT_PORT.to_owned(), port.to_string());
         }
+        labels.insert(labels::MEMORY_MB.to_owned(), limits.memory_mb.to_string());
+        labels.insert(labels::CPUS.to_owned(), limits.cpus.to_string());
         labels.insert(labels::NAME.to_owned(), spec.name.clone());
         labels.insert(labels::ID.to_owned(), spec.id.clone());
         labels.insert(labels::INSTANCE.to_owned(), c.instance.clone());
@@ -209,12 +223,22 @@ impl DockerRuntime {
                     name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
                     maximum_retry_count: None,
                 }),
-                memory: Some(c.worker_memory_mb * 1024 * 1024),
-                nano_cpus: Some((c.worker_cpus * 1e9) as i64),
+                memory: Some(i64::from(limits.memory_mb) * 1024 * 1024),
+                // No swap beyond the memory limit: over it, the worker is OOM-killed and says so.
+                memory_swap: Some(i64::from(limits.memory_mb) * 1024 * 1024),
+                nano_cpus: Some((limits.cpus * 1e9) as i64),
                 pids_limit: Some(c.worker_pids),
                 // The worker runs as an unprivileged user and needs no capabilities.
                 cap_drop: Some(vec!["ALL".into()]),
                 security_opt: Some(vec!["no-new-privileges".into()]),
+                // A chatty worker must not fill the host's disk with its log.
+                log_config: Some(HostConfigLogConfig {
+                    typ: Some("json-file".into()),
+                    config: Some(HashMap::from([
+                        ("max-size".to_owned(), "10m".to_owned()),
+                        ("max-file".to_owned(), "3".to_owned()),
+                    ])),
+                }),
                 ..Default::default()
             }),
             ..Default::default()
@@ -382,9 +406,18 @@ fn worker_from_summary(summary: &ContainerSummary) -> Option<WorkerContainer> {
             .unwrap_or_else(|| id.clone()),
         git_repo: labels.get(labels::GIT_REPO).cloned(),
         direct_port: labels.get(labels::DIRECT_PORT).and_then(|p| p.parse().ok()),
+        limits: limits_from(labels),
         id,
         status,
         created: summary.created.unwrap_or_default(),
+    })
+}
+
+/// The limits recorded in a worker's labels; `None` for a container made before they were.
+fn limits_from(labels: &HashMap<String, String>) -> Option<Limits> {
+    Some(Limits {
+        memory_mb: labels.get(labels::MEMORY_MB)?.parse().ok()?,
+        cpus: labels.get(labels::CPUS)?.parse().ok()?,
     })
 }
 

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::limits::Limits;
+
 /// Longest display name accepted, in characters.
 pub const MAX_NAME_CHARS: usize = 64;
 /// Longest id (slug) derived from a name; Docker names allow far more, people read less.
@@ -11,7 +13,7 @@ pub const MAX_ID_CHARS: usize = 40;
 pub const MAX_GIT_URL_BYTES: usize = 2048;
 
 /// A worker: one container running Claude Code in a shared tmux session.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Worker {
     /// Stable, URL- and Docker-safe id derived from the name (`My Worker` → `my-worker`).
     pub id: String,
@@ -27,6 +29,10 @@ pub struct Worker {
     /// Port on 127.0.0.1 where ttyd answers directly, for debugging (only with `BASE_PORT`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub direct_port: Option<u16>,
+    /// Memory and CPU the worker may use (absent for containers made before limits were
+    /// recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<Limits>,
 }
 
 /// Lifecycle state of a worker's container.
@@ -79,13 +85,19 @@ impl WorkerStatus {
 
 /// What a user asks for when creating a worker. Unknown fields are refused, so a typo such as
 /// `git_url` is an error instead of a worker without its repository.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewWorker {
     #[serde(default)]
     pub name: Option<String>,
     #[serde(default)]
     pub git_repo: Option<String>,
+    /// Memory in MiB; the farm's default (`WORKER_MEMORY_MB`) when absent.
+    #[serde(default)]
+    pub memory_mb: Option<u32>,
+    /// CPU cores; the farm's default (`WORKER_CPUS`) when absent.
+    #[serde(default)]
+    pub cpus: Option<f64>,
 }
 
 /// A request that passed every check, ready to become a container.
@@ -241,6 +253,7 @@ mod tests {
         NewWorker {
             name: name.map(Into::into),
             git_repo: git.map(Into::into),
+            ..Default::default()
         }
         .validate(|| "worker-0001".into())
     }

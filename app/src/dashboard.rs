@@ -22,6 +22,7 @@ pub async fn create_worker(name: String, git_repo: String) -> Result<Worker, Ser
     let request = farm::worker::NewWorker {
         name: Some(name),
         git_repo: Some(git_repo),
+        ..Default::default()
     };
     service.create(request).await.map_err(ServerFnError::new)
 }
@@ -84,6 +85,7 @@ pub fn Dashboard() -> impl IntoView {
         let request = farm::worker::NewWorker {
             name: Some(typed_name.get()),
             git_repo: Some(typed_repo.get()),
+            ..Default::default()
         };
         let spec = request
             .validate(|| "a generated id".into())

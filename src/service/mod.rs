@@ -53,6 +53,7 @@ impl WorkerService {
     /// Connects to Docker and the store, prepares the network and volumes that workers
     /// share, and adopts the workers that already run (they outlive the dashboard).
     pub async fn start(config: Config) -> Result<Self, FarmError> {
+        config.limit_rules().check()?;
         let runtime = DockerRuntime::connect(config.clone()).await?;
         runtime.prepare().await?;
         let store = Store::open(
@@ -122,6 +123,10 @@ impl WorkerService {
 
     pub async fn create(&self, request: NewWorker) -> Result<Worker, FarmError> {
         let spec = request.validate(random_id)?;
+        let limits = self
+            .config
+            .limit_rules()
+            .resolve(request.memory_mb, request.cpus)?;
         if !self.runtime.image_exists(&self.config.worker_image).await? {
             return Err(FarmError::ImageMissing(self.config.worker_image.clone()));
         }
@@ -139,7 +144,9 @@ impl WorkerService {
                 return Err(FarmError::LimitReached(self.config.max_workers));
             }
             let direct_port = self.config.base_port.map(|base| free_port(base, &existing));
-            self.runtime.create_worker(&spec, direct_port).await?;
+            self.runtime
+                .create_worker(&spec, limits, direct_port)
+                .await?;
         }
         // Said before the container starts, so that nobody sees a worker with a repository
         // that is "running" before its clone has begun.
@@ -241,5 +248,6 @@ fn to_worker(c: WorkerContainer, record: WorkerRecord) -> Worker {
         git_repo: c.git_repo,
         created: c.created,
         direct_port: c.direct_port,
+        limits: c.limits,
     }
 }

@@ -8,6 +8,7 @@ mod clone;
 mod compose;
 mod dashboard_process;
 mod faults;
+mod hardening;
 mod redis;
 mod store;
 mod support;

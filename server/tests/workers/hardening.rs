@@ -1,0 +1,132 @@
+//! A new worker as Docker runs it, read back with `docker inspect` and from inside the
+//! container: unprivileged, without capabilities, limited, logged with rotation, without the
+//! Docker socket, host folders or published ports, under an init process.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::support::{docker, TestFarm};
+
+const MIB: u64 = 1024 * 1024;
+
+fn inspect(name: &str) -> Value {
+    let out = docker(&["inspect", name]);
+    let all: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    all[0].clone()
+}
+
+fn exec(name: &str, script: &str) -> String {
+    docker(&["exec", name, "sh", "-c", script])
+}
+
+#[tokio::test]
+async fn a_new_worker_is_hardened_and_limited() {
+    let farm = TestFarm::start().await;
+    assert_eq!(farm.create("hard").await.status(), StatusCode::CREATED);
+    let worker = inspect("claude-worker-hard");
+    let host = &worker["HostConfig"];
+    let config = &worker["Config"];
+
+    // Unprivileged: a non-root user, every capability dropped, no way to gain privileges.
+    assert_eq!(config["User"], "worker");
+    assert_eq!(exec("claude-worker-hard", "id -u").trim(), "1000");
+    assert_eq!(host["CapDrop"], json!(["ALL"]));
+    assert!(host["CapAdd"].is_null(), "{}", host["CapAdd"]);
+    assert_eq!(host["Privileged"], false);
+    assert!(host["SecurityOpt"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("no-new-privileges")));
+    let status = exec(
+        "claude-worker-hard",
+        "grep -E '^(NoNewPrivs|CapEff|CapBnd)' /proc/self/status",
+    );
+    assert!(status.contains("NoNewPrivs:\t1"), "{status}");
+    assert!(status.contains("CapEff:\t0000000000000000"), "{status}");
+    assert!(status.contains("CapBnd:\t0000000000000000"), "{status}");
+
+    // Limited: memory (without swap beyond it), CPU and processes, the farm's defaults.
+    assert_eq!(host["Memory"], 2048 * MIB);
+    assert_eq!(host["MemorySwap"], 2048 * MIB);
+    assert_eq!(host["NanoCpus"], 2_000_000_000u64);
+    assert_eq!(host["PidsLimit"], 1024);
+    // Its log rotates.
+    assert_eq!(host["LogConfig"]["Type"], "json-file");
+    assert_eq!(host["LogConfig"]["Config"]["max-size"], "10m");
+    assert_eq!(host["LogConfig"]["Config"]["max-file"], "3");
+
+    // Nothing of the host: no Docker socket, no host folder, only the farm's volumes; no
+    // published port; the workers' own network.
+    for mount in worker["Mounts"].as_array().unwrap() {
+        assert_eq!(mount["Type"], "volume", "{mount}");
+        assert!(
+            !mount["Source"].as_str().unwrap().contains("docker.sock"),
+            "{mount}"
+        );
+    }
+    assert_eq!(worker["Mounts"].as_array().unwrap().len(), 2);
+    let bindings = &host["PortBindings"];
+    assert!(
+        bindings.is_null() || bindings.as_object().unwrap().is_empty(),
+        "{bindings}"
+    );
+    assert_eq!(host["PublishAllPorts"], false);
+    assert_eq!(host["NetworkMode"], format!("{}_workers", farm.instance));
+    assert_eq!(
+        worker["NetworkSettings"]["Ports"],
+        json!({"7681/tcp": null})
+    );
+
+    // An init process (tini) is PID 1: it reaps the zombies that agents' tools leave.
+    assert_eq!(config["Entrypoint"][0], "/usr/bin/tini");
+    assert_eq!(
+        exec("claude-worker-hard", "cat /proc/1/comm").trim(),
+        "tini"
+    );
+}
+
+#[tokio::test]
+async fn a_worker_may_ask_for_its_own_limits_within_the_farms_caps() {
+    let caps = ["--worker-memory-max-mb", "1024", "--worker-cpus-max", "1"];
+    let defaults = ["--worker-memory-mb", "768", "--worker-cpus", "1"];
+    let farm = TestFarm::start_with(&[caps, defaults].concat()).await;
+    let asked = farm
+        .post(
+            "/api/workers",
+            &json!({"name": "small", "memory_mb": 512, "cpus": 0.5}),
+        )
+        .await;
+    assert_eq!(asked.status(), StatusCode::CREATED);
+    let body: Value = asked.json().await.unwrap();
+    assert_eq!(body["limits"], json!({"memory_mb": 512, "cpus": 0.5}));
+    let host = &inspect("claude-worker-small")["HostConfig"];
+    assert_eq!(host["Memory"], 512 * MIB);
+    assert_eq!(host["NanoCpus"], 500_000_000u64);
+    // The list shows them too (they live in the container's labels).
+    let listed = farm.get_json("/api/workers").await;
+    assert_eq!(listed[0]["limits"], json!({"memory_mb": 512, "cpus": 0.5}));
+
+    // Beyond the caps, or not numbers: refused with what to change, and nothing created.
+    for (request, expected) in [
+        (
+            json!({"name": "big", "memory_mb": 4096, "cpus": 0.5}),
+            "WORKER_MEMORY_MAX_MB",
+        ),
+        (json!({"name": "big", "cpus": 2}), "WORKER_CPUS_MAX"),
+        (
+            json!({"name": "big", "memory_mb": 16}),
+            "memory_mb must be between 256",
+        ),
+        (json!({"name": "big", "memory_mb": "lots"}), "memory_mb"),
+        (json!({"name": "big", "cpus": -1}), "cpus must be between"),
+    ] {
+        let refused = farm.post("/api/workers", &request).await;
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{request}");
+        let error: Value = refused.json().await.unwrap();
+        assert!(
+            error["error"].as_str().unwrap().contains(expected),
+            "{request}: {error}"
+        );
+    }
+    assert_eq!(farm.containers(), vec!["claude-worker-small".to_owned()]);
+}
