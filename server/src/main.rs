@@ -10,6 +10,8 @@ use farm::auth::Auth;
 use farm::config::{Command, Config};
 use farm::WorkerService;
 use tokio::net::TcpListener;
+use tracing_subscriber::filter::filter_fn;
+use tracing_subscriber::prelude::*;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -22,11 +24,14 @@ async fn main() -> ExitCode {
         }
     }
     // Logs go to standard error, coloured only for a person at a terminal.
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::stderr().is_terminal())
+                .with_filter(filter)
+                .with_filter(filter_fn(never_secret)),
         )
         .init();
     let config = Config::parse();
@@ -74,6 +79,12 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The Docker client logs each request's body below `info`, and a worker's body holds the
+/// API key in its environment: those events are never written, whatever `RUST_LOG` asks.
+fn never_secret(event: &tracing::Metadata<'_>) -> bool {
+    !(event.target().starts_with("bollard") && *event.level() > tracing::Level::INFO)
 }
 
 /// `claude-worker-farm hash-password`: reads one line (the password) from standard input and

@@ -14,9 +14,9 @@ use crate::support::{free_port, token, InstanceCleanup, PATIENCE};
 use crate::{open_terminal, run_until};
 
 /// The real `claude-worker-farm` binary on a free port.
-struct Dashboard {
+pub struct Dashboard {
     child: Child,
-    base: String,
+    pub base: String,
 }
 
 impl Dashboard {
@@ -43,7 +43,7 @@ impl Dashboard {
     }
 
     /// Starts `command` and waits until the dashboard answers on `port`.
-    async fn run(mut command: Command, port: u16) -> Dashboard {
+    pub async fn run(mut command: Command, port: u16) -> Dashboard {
         let child = command.stdout(Stdio::null()).spawn().unwrap();
         let base = format!("127.0.0.1:{port}");
         wait_for_dashboard(&base, PATIENCE).await;

@@ -10,6 +10,7 @@ mod dashboard_process;
 mod faults;
 mod hardening;
 mod redis;
+mod secrets;
 mod store;
 mod support;
 mod viewers;

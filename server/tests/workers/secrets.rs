@@ -1,0 +1,191 @@
+//! The API key and the login password reach where they must (the worker; the password check)
+//! and nowhere else: not the API, the pages, the WASM, the dashboard's log at its most
+//! verbose, the containers' labels or the store.
+
+use std::process::{Command, Stdio};
+
+use serde_json::{json, Value};
+
+use crate::dashboard_process::Dashboard;
+use crate::redis::RedisServer;
+use crate::support::{docker, free_port, token, InstanceCleanup};
+
+/// Every key in the Redis and what it holds, as text.
+fn redis_contents(redis: &RedisServer) -> String {
+    let cli = |args: &[&str]| {
+        let out = Command::new("redis-cli")
+            .args([
+                "-p",
+                &redis.port.to_string(),
+                "-a",
+                &redis.password,
+                "--no-auth-warning",
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let mut all = String::new();
+    for key in cli(&["--scan"]).lines() {
+        let value = match cli(&["TYPE", key]).trim() {
+            "hash" => cli(&["HGETALL", key]),
+            "set" => cli(&["SMEMBERS", key]),
+            "string" => cli(&["GET", key]),
+            other => panic!("a {other} in the store: read it here too"),
+        };
+        all.push_str(&format!("{key}\n{value}\n"));
+    }
+    all
+}
+
+#[tokio::test]
+async fn secrets_reach_the_worker_and_nothing_else() {
+    // cargo-leptos writes the site into the repository's target/site.
+    let site = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/site");
+    let wasm = std::fs::read_dir(format!("{site}/pkg"))
+        .expect("the secrets test reads the built site: run scripts/build.sh first")
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "wasm" || e == "js"))
+        .collect::<Vec<_>>();
+    assert!(!wasm.is_empty(), "no WASM or JS in {site}/pkg");
+
+    let api_key = format!("sk-ant-secret-{}", token());
+    let password = format!("login-secret-{}", token());
+    let redis = RedisServer::start().await;
+    let instance = format!("cwf-test-{}", token());
+    let _cleanup = InstanceCleanup(instance.clone());
+    let log_path = std::env::temp_dir().join(format!("cwf-secrets-{}.log", token()));
+    let port = free_port();
+    let image = std::env::var("WORKER_IMAGE").unwrap_or_else(|_| "claude-worker:test".into());
+    let mut command = Command::new(env!("CARGO_BIN_EXE_claude-worker-farm"));
+    command
+        .args([
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--instance",
+            &instance,
+        ])
+        .args(["--worker-image", &image, "--redis-url", &redis.url()])
+        .env("LEPTOS_SITE_ROOT", site)
+        .env("ANTHROPIC_API_KEY", &api_key)
+        .env("FARM_PASSWORD", &password)
+        // The most verbose log there is, from every crate (Docker client, HTTP, Redis).
+        .env("RUST_LOG", "trace")
+        .stderr(Stdio::from(std::fs::File::create(&log_path).unwrap()));
+    let dashboard = Dashboard::run(command, port).await;
+    let base = format!("http://{}", dashboard.base);
+    let http = reqwest::Client::new();
+
+    // Use everything once: log in (a wrong password too), create, list, read, open pages.
+    let mut seen = String::new();
+    let wrong = http
+        .post(format!("{base}/api/login"))
+        .json(&json!({ "password": format!("{password}-not") }))
+        .send()
+        .await
+        .unwrap();
+    seen.push_str(&wrong.text().await.unwrap());
+    let login: Value = http
+        .post(format!("{base}/api/login"))
+        .json(&json!({ "password": password }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bearer = login["token"].as_str().unwrap().to_owned();
+    let created = http
+        .post(format!("{base}/api/workers"))
+        .bearer_auth(&bearer)
+        .json(&json!({ "name": "keyed" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), reqwest::StatusCode::CREATED);
+    seen.push_str(&created.text().await.unwrap());
+    for path in [
+        "/api/workers",
+        "/api/workers/keyed",
+        "/api/workers/keyed/logs",
+        "/",
+        "/workers/keyed",
+        "/login",
+    ] {
+        let response = http
+            .get(format!("{base}{path}"))
+            .bearer_auth(&bearer)
+            .send()
+            .await
+            .unwrap();
+        seen.push_str(&response.text().await.unwrap());
+    }
+    let rpc = http
+        .post(format!("{base}/rpc/list_workers"))
+        .bearer_auth(&bearer)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .unwrap();
+    seen.push_str(&rpc.text().await.unwrap());
+    assert!(
+        seen.contains("keyed"),
+        "the requests did not reach the worker: {seen}"
+    );
+
+    // The key reaches the worker, where Claude Code reads it.
+    let inside = docker(&[
+        "exec",
+        "claude-worker-keyed",
+        "printenv",
+        "ANTHROPIC_API_KEY",
+    ]);
+    assert_eq!(inside.trim(), api_key);
+
+    let labels = docker(&[
+        "inspect",
+        "--format",
+        "{{json .Config.Labels}}",
+        "claude-worker-keyed",
+    ]);
+    let store = redis_contents(&redis);
+    assert!(
+        store.contains("keyed"),
+        "the store holds the worker: {store}"
+    );
+    drop(dashboard);
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    std::fs::remove_file(&log_path).ok();
+    assert!(log.contains("TRACE"), "the log was not at trace level");
+
+    let mut places = vec![
+        ("answers and pages", seen),
+        ("labels", labels),
+        ("store", store),
+        ("log", log),
+    ];
+    for path in &wasm {
+        let bytes = std::fs::read(path).unwrap();
+        places.push(("site", String::from_utf8_lossy(&bytes).into_owned()));
+    }
+    for (place, text) in &places {
+        for (what, secret) in [
+            ("API key", &api_key),
+            ("password", &password),
+            ("session token", &bearer),
+        ] {
+            // The token is the user's to hold: it may be in the login answer, nowhere else.
+            if what == "session token" && *place == "answers and pages" {
+                continue;
+            }
+            let line = text.lines().find(|line| line.contains(secret.as_str()));
+            assert!(
+                line.is_none(),
+                "the {what} is in the {place}: {}",
+                line.unwrap_or_default().replace(secret.as_str(), "<secret>")
+            );
+        }
+    }
+}
