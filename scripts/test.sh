@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: formatting and lints (server and WASM builds), unit tests, the Docker
-# integration tests, the release build, and the end-to-end test in headless Chromium.
+# integration tests, the release build, a short fuzzing run, and the end-to-end test in
+# headless Chromium.
 # Installs and starts what is missing first. A missing Docker engine, Chromium or image is
 # a failure, never a skip.
 set -euo pipefail
@@ -21,6 +22,7 @@ export WORKER_IMAGE="$TEST_WORKER_IMAGE"
 
 step "cargo fmt"
 cargo fmt --all -- --check
+cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 step "clippy (server side)"
 cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
 step "clippy (browser side)"
@@ -32,6 +34,9 @@ step "release build"
 
 step "unit and Docker integration tests"
 cargo test --workspace --exclude frontend -- --nocapture
+
+step "fuzzing, ${FUZZ_SECONDS:-20} s per target"
+"$REPO_ROOT/scripts/fuzz.sh"
 
 step "end-to-end test in headless Chromium"
 "$REPO_ROOT/scripts/e2e.sh"

@@ -253,8 +253,9 @@ fn guarded(payload: Bytes) -> Forward {
 }
 
 /// Clamps the terminal size in a resize or in the opening handshake; drops such a message
-/// when it is malformed. Everything else (keystrokes above all) passes untouched.
-fn guard_sizes(payload: Bytes) -> Option<Bytes> {
+/// when it is malformed. Everything else (keystrokes above all) passes untouched. The one
+/// place the proxy reads what a browser sends (fuzzed: `fuzz/fuzz_targets/ttyd_frames.rs`).
+pub fn guard_sizes(payload: Bytes) -> Option<Bytes> {
     match payload.first() {
         Some(&ttyd::RESIZE) => {
             let size: serde_json::Value = serde_json::from_slice(&payload[1..]).ok()?;

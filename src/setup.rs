@@ -56,6 +56,10 @@ impl SetupReader {
     }
 }
 
+/// Longest line kept, in bytes: the markers are short, and a worker that prints without end
+/// and without a newline must not fill the dashboard's memory.
+pub const MAX_LINE_BYTES: usize = 16 * 1024;
+
 /// Splits a stream of byte chunks into lines; Docker's log frames need not end at one.
 #[derive(Debug, Default)]
 pub struct LineSplitter {
@@ -66,9 +70,12 @@ impl LineSplitter {
     pub fn push(&mut self, chunk: &[u8]) -> Vec<String> {
         self.partial.extend_from_slice(chunk);
         let Some(last_newline) = self.partial.iter().rposition(|b| *b == b'\n') else {
+            // A line longer than any marker: its start is all that could matter.
+            self.partial.truncate(MAX_LINE_BYTES);
             return Vec::new();
         };
-        let rest = self.partial.split_off(last_newline + 1);
+        let mut rest = self.partial.split_off(last_newline + 1);
+        rest.truncate(MAX_LINE_BYTES);
         let complete = std::mem::replace(&mut self.partial, rest);
         String::from_utf8_lossy(&complete)
             .lines()
@@ -189,5 +196,16 @@ mod tests {
         assert!(splitter.push(b"claude-wor").is_empty());
         assert_eq!(splitter.push(b"ker: starting\nab"), vec![STARTING]);
         assert_eq!(splitter.push(b"c\r\nd\n"), vec!["abc", "d"]);
+    }
+
+    #[test]
+    fn an_endless_line_is_cut_not_kept_whole() {
+        let mut splitter = LineSplitter::default();
+        for _ in 0..100 {
+            assert!(splitter.push(&[b'x'; 4096]).is_empty());
+        }
+        let lines = splitter.push(b"\nclaude-worker: starting\n");
+        assert_eq!(lines[0].len(), MAX_LINE_BYTES);
+        assert_eq!(lines[1], STARTING);
     }
 }

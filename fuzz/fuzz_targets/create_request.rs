@@ -1,0 +1,44 @@
+//! The body of `POST /api/workers` and of the create server function: any bytes either give
+//! a clear error or a worker whose id is a slug, whose name is bounded, whose git URL git
+//! cannot take for an option or a local path, and whose limits are within the caps.
+#![no_main]
+
+use farm::limits::{LimitRules, Limits};
+use farm::worker::{is_valid_id, NewWorker, MAX_GIT_URL_BYTES, MAX_NAME_CHARS};
+use libfuzzer_sys::fuzz_target;
+
+const RULES: LimitRules = LimitRules {
+    default: Limits {
+        memory_mb: 2048,
+        cpus: 2.0,
+    },
+    max: Limits {
+        memory_mb: 8192,
+        cpus: 4.0,
+    },
+};
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(request) = serde_json::from_slice::<NewWorker>(data) else {
+        return;
+    };
+    if let Ok(spec) = request.validate(|| "worker-fallback".into()) {
+        assert!(is_valid_id(&spec.id), "{:?}", spec.id);
+        assert!(spec.name.chars().count() <= MAX_NAME_CHARS);
+        assert!(!spec.name.chars().any(char::is_control));
+        if let Some(url) = &spec.git_repo {
+            assert!(url.len() <= MAX_GIT_URL_BYTES);
+            assert!(!url.starts_with('-'), "{url}");
+            assert!(!url.contains("::"), "{url}");
+            assert!(!url.to_ascii_lowercase().starts_with("file:"), "{url}");
+            assert!(
+                !url.chars().any(|c| c.is_whitespace() || c.is_control()),
+                "{url}"
+            );
+        }
+    }
+    if let Ok(limits) = RULES.resolve(request.memory_mb, request.cpus) {
+        assert!(limits.memory_mb <= RULES.max.memory_mb);
+        assert!(limits.cpus.is_finite() && limits.cpus <= RULES.max.cpus && limits.cpus > 0.0);
+    }
+});
