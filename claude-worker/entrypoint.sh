@@ -48,6 +48,13 @@ if [ -n "${GIT_REPO:-}" ]; then
   fi
 fi
 
+# ttyd asks for the credential the dashboard gave this worker (other workers share its
+# network); the shell does not inherit it.
+set -- --writable --port 7681 --ping-interval 20
+if [ -n "${TTYD_CREDENTIAL:-}" ]; then
+  set -- "$@" --credential "$TTYD_CREDENTIAL"
+fi
+unset TTYD_CREDENTIAL
+
 echo "claude-worker: terminal ready on port 7681"
-exec ttyd --writable --port 7681 --ping-interval 20 \
-  tmux new-session -A -s main -c "$workdir" bash -l
+exec ttyd "$@" tmux new-session -A -s main -c "$workdir" bash -l

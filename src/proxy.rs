@@ -18,6 +18,9 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self as tung, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+use base64::Engine;
+
+use crate::runtime::TerminalTarget;
 use crate::{close_codes, ttyd};
 
 /// Largest message accepted from a browser. ttyd itself reassembles fragments without limit.
@@ -70,14 +73,22 @@ enum Ending {
     SessionEnded,
 }
 
-/// Relays `client` to the ttyd at `addr` until either side closes or `session_ended`
+/// Relays `client` to the worker's ttyd until either side closes or `session_ended`
 /// completes.
 pub async fn relay(
     mut client: WebSocket,
-    addr: SocketAddr,
+    target: TerminalTarget,
     session_ended: impl std::future::Future<Output = ()>,
 ) {
-    let upstream = match connect(addr).await {
+    let addr = target.addr;
+    // What ttyd expects for its `--credential`, in the upgrade and in the handshake; the
+    // browser never sees it.
+    let auth_token = target
+        .credential
+        .as_ref()
+        .map(|c| base64::engine::general_purpose::STANDARD.encode(c.expose()))
+        .unwrap_or_default();
+    let upstream = match connect(addr, &auth_token).await {
         Ok(upstream) => upstream,
         Err(e) => {
             tracing::warn!(%addr, error = %e, "terminal unreachable");
@@ -105,7 +116,7 @@ pub async fn relay(
             }
             from_client = client_rx.next() => {
                 let Some(Ok(message)) = from_client else { break Ending::Closed };
-                match to_ttyd(message) {
+                match to_ttyd(message, &auth_token) {
                     Forward::Send(message) => {
                         if up_tx.send(message).await.is_err() { break Ending::Closed }
                     }
@@ -205,7 +216,7 @@ async fn patiently(
     }
 }
 
-async fn connect(addr: SocketAddr) -> Result<Upstream, tung::Error> {
+async fn connect(addr: SocketAddr, auth_token: &str) -> Result<Upstream, tung::Error> {
     let deadline = tokio::time::Instant::now() + CONNECT_PATIENCE;
     loop {
         let mut request = format!("ws://{addr}/ws").into_client_request()?;
@@ -213,6 +224,11 @@ async fn connect(addr: SocketAddr) -> Result<Upstream, tung::Error> {
             header::SEC_WEBSOCKET_PROTOCOL,
             HeaderValue::from_static(ttyd::SUBPROTOCOL),
         );
+        if !auth_token.is_empty() {
+            let basic = HeaderValue::from_str(&format!("Basic {auth_token}"))
+                .expect("base64 is a valid header value");
+            request.headers_mut().insert(header::AUTHORIZATION, basic);
+        }
         let config = WebSocketConfig::default()
             .max_message_size(Some(MAX_MESSAGE_BYTES * 16))
             .read_buffer_size(READ_BUFFER_BYTES)
@@ -231,31 +247,33 @@ enum Forward {
     Close,
 }
 
-fn to_ttyd(message: ws::Message) -> Forward {
+fn to_ttyd(message: ws::Message, auth_token: &str) -> Forward {
     match message {
         // A zero-length frame crashes ttyd 1.7.
         ws::Message::Binary(b) if b.is_empty() => Forward::Skip,
         ws::Message::Text(t) if t.is_empty() => Forward::Skip,
         // ttyd reads text and binary frames alike, so both go on as binary.
-        ws::Message::Binary(b) => guarded(b),
-        ws::Message::Text(t) => guarded(Bytes::copy_from_slice(t.as_bytes())),
+        ws::Message::Binary(b) => guarded(b, auth_token),
+        ws::Message::Text(t) => guarded(Bytes::copy_from_slice(t.as_bytes()), auth_token),
         // Each side answers its own pings.
         ws::Message::Ping(_) | ws::Message::Pong(_) => Forward::Skip,
         ws::Message::Close(_) => Forward::Close,
     }
 }
 
-fn guarded(payload: Bytes) -> Forward {
-    match guard_sizes(payload) {
+fn guarded(payload: Bytes, auth_token: &str) -> Forward {
+    match guard_frame(payload, auth_token) {
         Some(payload) => Forward::Send(Message::Binary(payload)),
         None => Forward::Skip,
     }
 }
 
-/// Clamps the terminal size in a resize or in the opening handshake; drops such a message
-/// when it is malformed. Everything else (keystrokes above all) passes untouched. The one
-/// place the proxy reads what a browser sends (fuzzed: `fuzz/fuzz_targets/ttyd_frames.rs`).
-pub fn guard_sizes(payload: Bytes) -> Option<Bytes> {
+/// Clamps the terminal size in a resize or in the opening handshake, and puts the worker's
+/// credential (`auth_token`) into the handshake, whatever the browser put there; drops a
+/// resize or handshake that is malformed. Everything else (keystrokes above all) passes
+/// untouched. The one place the proxy reads what a browser sends (fuzzed:
+/// `fuzz/fuzz_targets/ttyd_frames.rs`).
+pub fn guard_frame(payload: Bytes, auth_token: &str) -> Option<Bytes> {
     match payload.first() {
         Some(&ttyd::RESIZE) => {
             let size: serde_json::Value = serde_json::from_slice(&payload[1..]).ok()?;
@@ -275,6 +293,7 @@ pub fn guard_sizes(payload: Bytes) -> Option<Bytes> {
             let fields = handshake.as_object_mut()?;
             fields.insert("columns".into(), columns.into());
             fields.insert("rows".into(), rows.into());
+            fields.insert("AuthToken".into(), auth_token.into());
             serde_json::to_vec(&handshake).ok().map(Bytes::from)
         }
         _ => Some(payload),
@@ -319,7 +338,7 @@ mod tests {
     use super::*;
 
     fn forwarded(message: ws::Message) -> Option<Vec<u8>> {
-        match to_ttyd(message) {
+        match to_ttyd(message, "d29ya2VyOnNlY3JldA==") {
             Forward::Send(m) => Some(m.into_data().to_vec()),
             _ => None,
         }
@@ -346,7 +365,11 @@ mod tests {
             (sent["columns"].as_u64(), sent["rows"].as_u64()),
             (Some(1000), Some(30))
         );
-        assert_eq!(sent["AuthToken"], "");
+        // The worker's credential, not what the browser sent.
+        assert_eq!(sent["AuthToken"], "d29ya2VyOnNlY3JldA==");
+        let forged = ws::Message::Text(r#"{"AuthToken":"forged","columns":80,"rows":24}"#.into());
+        let sent: serde_json::Value = serde_json::from_slice(&forwarded(forged).unwrap()).unwrap();
+        assert_eq!(sent["AuthToken"], "d29ya2VyOnNlY3JldA==");
         let keys = ws::Message::Binary(ttyd::input(b"ls\r").into());
         assert_eq!(forwarded(keys).unwrap(), ttyd::input(b"ls\r"));
     }
@@ -354,15 +377,15 @@ mod tests {
     #[test]
     fn frames_that_crash_ttyd_never_reach_it() {
         assert!(matches!(
-            to_ttyd(ws::Message::Binary(Vec::new().into())),
+            to_ttyd(ws::Message::Binary(Vec::new().into()), ""),
             Forward::Skip
         ));
         assert!(matches!(
-            to_ttyd(ws::Message::Text("".into())),
+            to_ttyd(ws::Message::Text("".into()), ""),
             Forward::Skip
         ));
         assert!(matches!(
-            to_ttyd(ws::Message::Binary(b"0x".to_vec().into())),
+            to_ttyd(ws::Message::Binary(b"0x".to_vec().into()), ""),
             Forward::Send(_)
         ));
     }

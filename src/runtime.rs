@@ -17,7 +17,7 @@ use bollard::query_parameters::{
 use bollard::Docker;
 use futures_util::{Stream, StreamExt};
 
-use crate::config::Config;
+use crate::config::{Config, Secret};
 use crate::error::FarmError;
 use crate::labels;
 use crate::limits::Limits;
@@ -27,6 +27,8 @@ use crate::worker::{redact_credentials, WorkerSpec, WorkerStatus};
 pub const RESTART_GRACE_SECS: i32 = 5;
 /// Port ttyd listens on inside every worker (never published on the host).
 pub const TTYD_PORT: u16 = 7681;
+/// The variable that carries the worker's ttyd credential into its container.
+pub const CREDENTIAL_VAR: &str = "TTYD_CREDENTIAL";
 /// Prefix of every worker container's name: `docker logs claude-worker-<id>` works.
 pub const CONTAINER_PREFIX: &str = "claude-worker-";
 
@@ -40,6 +42,15 @@ pub struct WorkerContainer {
     pub created: i64,
     pub direct_port: Option<u16>,
     pub limits: Option<Limits>,
+}
+
+/// Where a worker's ttyd answers, and the credential it asks for (none for a container made
+/// before workers had one).
+#[derive(Debug, Clone)]
+pub struct TerminalTarget {
+    pub addr: SocketAddr,
+    /// `user:password` for ttyd's `--credential`; only the dashboard's proxy uses it.
+    pub credential: Option<Secret>,
 }
 
 /// Something that happened to one of this farm's containers.
@@ -174,6 +185,9 @@ impl DockerRuntime {
         let mut env = vec![
             format!("WORKER_ID={}", spec.id),
             "TERM=xterm-256color".into(),
+            // Other workers share the network: without this, any of them could open this
+            // worker's terminal. The entrypoint hands it to ttyd and keeps it from the shell.
+            format!("{CREDENTIAL_VAR}=worker:{}", new_credential()),
         ];
         if let Some(repo) = &spec.git_repo {
             env.push(format!("GIT_REPO={repo}"));
@@ -345,8 +359,8 @@ impl DockerRuntime {
             })
     }
 
-    /// Where the worker's ttyd listens, on the workers' network.
-    pub async fn terminal_addr(&self, id: &str) -> Result<SocketAddr, FarmError> {
+    /// Where the worker's ttyd listens, on the workers' network, and its credential.
+    pub async fn terminal(&self, id: &str) -> Result<TerminalTarget, FarmError> {
         let inspect = match self
             .docker
             .inspect_container(&container_name(id), None)
@@ -365,6 +379,15 @@ impl DockerRuntime {
         if !ours {
             return Err(FarmError::NotFound(id.to_owned()));
         }
+        let credential = inspect
+            .config
+            .as_ref()
+            .and_then(|c| c.env.as_ref())
+            .and_then(|env| {
+                env.iter()
+                    .find_map(|var| var.strip_prefix(CREDENTIAL_VAR)?.strip_prefix('='))
+            })
+            .map(|value| Secret::from(value.to_owned()));
         let ip = inspect
             .network_settings
             .and_then(|n| n.networks)
@@ -374,7 +397,10 @@ impl DockerRuntime {
             .ok_or_else(|| {
                 FarmError::TerminalUnreachable(id.to_owned(), "the worker is not running".into())
             })?;
-        Ok(SocketAddr::new(ip, TTYD_PORT))
+        Ok(TerminalTarget {
+            addr: SocketAddr::new(ip, TTYD_PORT),
+            credential,
+        })
     }
 }
 
@@ -411,6 +437,12 @@ fn worker_from_summary(summary: &ContainerSummary) -> Option<WorkerContainer> {
         status,
         created: summary.created.unwrap_or_default(),
     })
+}
+
+/// 128 random bits, as hex: a password no other worker can guess.
+fn new_credential() -> String {
+    use rand::Rng;
+    format!("{:032x}", rand::rng().random::<u128>())
 }
 
 /// The limits recorded in a worker's labels; `None` for a container made before they were.

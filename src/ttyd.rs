@@ -17,7 +17,15 @@ pub const SET_PREFERENCES: u8 = b'2';
 
 /// The first message of a connection; ttyd starts the command only after it.
 pub fn handshake(columns: u16, rows: u16) -> Vec<u8> {
-    format!(r#"{{"AuthToken":"","columns":{columns},"rows":{rows}}}"#).into_bytes()
+    handshake_with_token("", columns, rows)
+}
+
+/// The handshake of a client that talks to ttyd directly: `token` is the base64 of its
+/// `--credential` (the dashboard's proxy puts it in for browsers).
+pub fn handshake_with_token(token: &str, columns: u16, rows: u16) -> Vec<u8> {
+    // Base64 needs no escaping inside a JSON string.
+    debug_assert!(!token.contains(['"', '\\']));
+    format!(r#"{{"AuthToken":"{token}","columns":{columns},"rows":{rows}}}"#).into_bytes()
 }
 
 pub fn input(bytes: &[u8]) -> Vec<u8> {

@@ -49,8 +49,8 @@ function instrument() {
   }).observe(document, { subtree: true, childList: true, characterData: true });
 }
 
-async function openPage(browser, url, ready) {
-  const page = await newPage(browser, { viewport: { width: 1280, height: 800 } });
+async function openPage(browser, url, ready, options = {}) {
+  const page = await newPage(browser, { viewport: { width: 1280, height: 800 }, ...options });
   await page.addInitScript(instrument);
   await page.goto(url);
   await ready(page);
@@ -83,6 +83,10 @@ const created = await api('POST', '/api/workers', { name: 'keys' });
 if (created !== 201) throw new Error(`create: ${created}`);
 const ip = execFileSync('docker', ['inspect', '-f',
   `{{(index .NetworkSettings.Networks "${INSTANCE}_workers").IPAddress}}`, 'claude-worker-keys']).toString().trim();
+// ttyd asks for the worker's credential (the dashboard's proxy adds it for its own pages).
+const credential = execFileSync('docker', ['inspect', '-f', '{{range .Config.Env}}{{println .}}{{end}}', 'claude-worker-keys'])
+  .toString().split('\n').find((line) => line.startsWith('TTYD_CREDENTIAL=')).slice('TTYD_CREDENTIAL='.length);
+const [username, password] = credential.split(':');
 
 const browser = await launchBrowser();
 try {
@@ -95,7 +99,7 @@ try {
     await page.waitForFunction(() => document.querySelector('.xterm'), null, { timeout: 60_000 });
     await page.waitForTimeout(1000);
     await page.locator('.xterm').click();
-  });
+  }, { httpCredentials: { username, password } });
   await type(ours, BLOCK, true);
   await type(direct, BLOCK, false);
   for (const page of [ours, direct]) await page.evaluate(() => { window.__bench.ws = []; window.__bench.drawn = []; });

@@ -11,6 +11,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use base64::Engine;
 use farm::ttyd::{self, ServerMessage};
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -79,15 +80,27 @@ fn resident_kib(pid: u32) -> u64 {
         .unwrap()
 }
 
-async fn open(url: &str) -> Socket {
-    let mut request = url.into_client_request().unwrap();
+/// A terminal to open: through the dashboard's proxy (which adds the worker's credential), or
+/// ttyd directly with the credential (`auth_token`, base64 of `user:password`).
+struct Endpoint {
+    url: String,
+    auth_token: Option<String>,
+}
+
+async fn open(endpoint: &Endpoint) -> Socket {
+    let mut request = endpoint.url.as_str().into_client_request().unwrap();
     request.headers_mut().insert(
         "sec-websocket-protocol",
         HeaderValue::from_static(ttyd::SUBPROTOCOL),
     );
+    let token = endpoint.auth_token.as_deref().unwrap_or_default();
+    if !token.is_empty() {
+        let basic = HeaderValue::from_str(&format!("Basic {token}")).unwrap();
+        request.headers_mut().insert("authorization", basic);
+    }
     let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
     socket
-        .send(Message::binary(ttyd::handshake(120, 40)))
+        .send(Message::binary(ttyd::handshake_with_token(token, 120, 40)))
         .await
         .unwrap();
     socket
@@ -174,13 +187,13 @@ async fn throughput(socket: &mut Socket, run: usize) -> (Duration, usize) {
 /// Connects `count` viewers to `url`, each reading all the time (ttyd drops a viewer that
 /// leaves its pings unanswered), runs a `seq` from one more connection, and times until
 /// every viewer has seen its end.
-async fn fan_out(url: &str, count: usize, pid: Option<u32>) -> (Duration, Option<f64>) {
+async fn fan_out(endpoint: &Endpoint, count: usize, pid: Option<u32>) -> (Duration, Option<f64>) {
     // Unique per round: a viewer that attaches is shown the screen as it is, with the
     // previous round's end on it.
     let tag = format!("{count}{}", if pid.is_some() { "p" } else { "d" });
     let needle = format!("fan-{tag}-42");
     let before = pid.map(resident_kib);
-    let viewers = futures_util::future::join_all((0..count).map(|_| open(url))).await;
+    let viewers = futures_util::future::join_all((0..count).map(|_| open(endpoint))).await;
     let mut watching = tokio::task::JoinSet::new();
     for mut viewer in viewers {
         let needle = needle.clone();
@@ -191,7 +204,7 @@ async fn fan_out(url: &str, count: usize, pid: Option<u32>) -> (Duration, Option
             seen
         });
     }
-    let mut control = open(url).await;
+    let mut control = open(endpoint).await;
     ready(&mut control).await;
     let per_viewer = pid
         .zip(before)
@@ -227,24 +240,29 @@ async fn main() {
         .await
         .unwrap();
     assert_eq!(response.status(), reqwest::StatusCode::CREATED);
-    let ip = String::from_utf8(
-        Command::new("docker")
-            .args([
-                "inspect",
-                "-f",
-                "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
-                "claude-worker-bench",
-            ])
+    let inspect = |format: &str| {
+        let out = Command::new("docker")
+            .args(["inspect", "-f", format, "claude-worker-bench"])
             .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
-    let direct_url = format!("ws://{}:7681/ws", ip.trim());
-    let proxy_url = format!("ws://{}/api/workers/bench/terminal", dashboard.base);
-
-    let mut direct = open(&direct_url).await;
-    let mut proxied = open(&proxy_url).await;
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let ip = inspect("{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}");
+    let env = inspect("{{range .Config.Env}}{{println .}}{{end}}");
+    let credential = env
+        .lines()
+        .find_map(|line| line.strip_prefix("TTYD_CREDENTIAL="))
+        .expect("the worker has a ttyd credential");
+    let direct_endpoint = Endpoint {
+        url: format!("ws://{}:7681/ws", ip.trim()),
+        auth_token: Some(base64::engine::general_purpose::STANDARD.encode(credential)),
+    };
+    let proxy_endpoint = Endpoint {
+        url: format!("ws://{}/api/workers/bench/terminal", dashboard.base),
+        auth_token: None,
+    };
+    let mut direct = open(&direct_endpoint).await;
+    let mut proxied = open(&proxy_endpoint).await;
     ready(&mut direct).await;
     ready(&mut proxied).await;
     drain(&mut direct).await;
@@ -305,8 +323,8 @@ async fn main() {
     drop((direct, proxied));
 
     for count in [50, 200] {
-        let (direct_time, _) = fan_out(&direct_url, count, None).await;
-        let (proxy_time, per_viewer) = fan_out(&proxy_url, count, Some(pid)).await;
+        let (direct_time, _) = fan_out(&direct_endpoint, count, None).await;
+        let (proxy_time, per_viewer) = fan_out(&proxy_endpoint, count, Some(pid)).await;
         println!(
             "fan-out {count} viewers, all saw the end: direct {:.0} ms, proxy {:.0} ms, {:.2}x; dashboard memory +{:.0} KiB per viewer",
             direct_time.as_secs_f64() * 1e3,

@@ -17,11 +17,11 @@ pub async fn upgrade(
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, FarmError> {
     let ended = session_ended(session.map(|Extension(s)| s));
-    let addr = service.terminal_addr(&id).await?;
+    let target = service.terminal(&id).await?;
     Ok(upgrade
         .protocols([ttyd::SUBPROTOCOL])
         .max_message_size(proxy::MAX_MESSAGE_BYTES)
         .read_buffer_size(proxy::READ_BUFFER_BYTES)
         .write_buffer_size(proxy::WRITE_BUFFER_BYTES)
-        .on_upgrade(move |socket| proxy::relay(socket, addr, ended)))
+        .on_upgrade(move |socket| proxy::relay(socket, target, ended)))
 }

@@ -5,7 +5,6 @@
 mod follow;
 mod reconcile;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -16,7 +15,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::error::FarmError;
-use crate::runtime::{DockerRuntime, LogRange, Removal, WorkerContainer};
+use crate::runtime::{DockerRuntime, LogRange, Removal, TerminalTarget, WorkerContainer};
 use crate::store::{Setup, Store, WorkerRecord};
 use crate::worker::{is_valid_id, NewWorker, Worker, WorkerStatus};
 
@@ -204,9 +203,9 @@ impl WorkerService {
     }
 
     /// Where the worker's ttyd answers; the terminal proxy connects there.
-    pub async fn terminal_addr(&self, id: &str) -> Result<SocketAddr, FarmError> {
+    pub async fn terminal(&self, id: &str) -> Result<TerminalTarget, FarmError> {
         check_id(id)?;
-        self.runtime.terminal_addr(id).await
+        self.runtime.terminal(id).await
     }
 }
 

@@ -1,11 +1,16 @@
 //! A new worker as Docker runs it, read back with `docker inspect` and from inside the
 //! container: unprivileged, without capabilities, limited, logged with rotation, without the
-//! Docker socket, host folders or published ports, under an init process.
+//! Docker socket, host folders or published ports, under an init process; and its terminal
+//! closed to the other workers on its network.
 
+use base64::Engine;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
 
 use crate::support::{docker, TestFarm};
+use crate::{open_terminal, run_until};
 
 const MIB: u64 = 1024 * 1024;
 
@@ -129,4 +134,64 @@ async fn a_worker_may_ask_for_its_own_limits_within_the_farms_caps() {
         );
     }
     assert_eq!(farm.containers(), vec!["claude-worker-small".to_owned()]);
+}
+
+#[tokio::test]
+async fn workers_cannot_open_each_others_terminals() {
+    let farm = TestFarm::start().await;
+    for name in ["alpha", "beta"] {
+        assert_eq!(farm.create(name).await.status(), StatusCode::CREATED);
+    }
+    // Through the dashboard's proxy the terminal opens (the proxy adds the credential), and
+    // the shell does not hold the credential.
+    let mut terminal = open_terminal(&farm.base, "beta", &[]).await.unwrap();
+    run_until(
+        &mut terminal,
+        "echo held=$(env | grep -c TTYD_CREDENTIAL)\r",
+        "held=0",
+    )
+    .await;
+    // From another worker on the same network, beta's ttyd asks for a password it lacks.
+    let probe = "exec 3<>/dev/tcp/claude-worker-beta/7681 \
+                 && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && head -n 1 <&3";
+    let answer = docker(&["exec", "claude-worker-alpha", "bash", "-c", probe]);
+    assert!(answer.contains("401"), "{answer}");
+    // Its websocket too; with the credential (which only the dashboard reads, from Docker)
+    // the same request opens.
+    let ip = docker(&[
+        "inspect",
+        "-f",
+        "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+        "claude-worker-beta",
+    ]);
+    let env = docker(&[
+        "inspect",
+        "-f",
+        "{{range .Config.Env}}{{println .}}{{end}}",
+        "claude-worker-beta",
+    ]);
+    let credential = env
+        .lines()
+        .find_map(|line| line.strip_prefix("TTYD_CREDENTIAL="))
+        .unwrap();
+    let upgrade = |basic: Option<String>| {
+        let mut request = format!("ws://{}:7681/ws", ip.trim())
+            .into_client_request()
+            .unwrap();
+        let headers = request.headers_mut();
+        headers.insert("sec-websocket-protocol", HeaderValue::from_static("tty"));
+        if let Some(basic) = basic {
+            headers.insert("authorization", HeaderValue::from_str(&basic).unwrap());
+        }
+        tokio_tungstenite::connect_async(request)
+    };
+    assert!(
+        upgrade(None).await.is_err(),
+        "ttyd opened without the credential"
+    );
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(credential)
+    );
+    assert!(upgrade(Some(basic)).await.is_ok());
 }

@@ -477,16 +477,36 @@ async fn base_port_publishes_ttyd_on_loopback_only_and_reuses_freed_ports() {
         format!("127.0.0.1:{base}")
     );
 
-    // ttyd answers there directly (once it is up).
+    // ttyd answers there directly (once it is up), to whoever has the worker's credential
+    // (in its container's environment, for those who may run `docker inspect`).
     let page = format!("http://127.0.0.1:{base}/");
+    let env = docker(&[
+        "inspect",
+        "-f",
+        "{{range .Config.Env}}{{println .}}{{end}}",
+        "claude-worker-first",
+    ]);
+    let (user, password) = env
+        .lines()
+        .find_map(|line| line.strip_prefix("TTYD_CREDENTIAL="))
+        .and_then(|credential| credential.split_once(':'))
+        .unwrap();
+    let http = reqwest::Client::new();
     let deadline = std::time::Instant::now() + PATIENCE;
     loop {
-        match reqwest::get(&page).await {
+        let answer = http
+            .get(&page)
+            .basic_auth(user, Some(password))
+            .send()
+            .await;
+        match answer {
             Ok(r) if r.status().is_success() => break,
             _ if std::time::Instant::now() > deadline => panic!("ttyd never answered on {page}"),
             _ => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
         }
     }
+    let anonymous = reqwest::get(&page).await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
 
     farm.delete("/api/workers/first").await;
     let third: Value = farm.create("third").await.json().await.unwrap();

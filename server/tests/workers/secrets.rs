@@ -184,7 +184,8 @@ async fn secrets_reach_the_worker_and_nothing_else() {
             assert!(
                 line.is_none(),
                 "the {what} is in the {place}: {}",
-                line.unwrap_or_default().replace(secret.as_str(), "<secret>")
+                line.unwrap_or_default()
+                    .replace(secret.as_str(), "<secret>")
             );
         }
     }
