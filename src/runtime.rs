@@ -90,6 +90,11 @@ pub struct DockerRuntime {
 }
 
 impl DockerRuntime {
+    /// The farm instance whose containers this runtime sees.
+    pub fn instance(&self) -> &str {
+        &self.config.instance
+    }
+
     /// Connects through `DOCKER_HOST` or the default socket and agrees on an API version
     /// (bollard's default is newer than Docker 20.10 speaks).
     pub async fn connect(config: Config) -> Result<Self, FarmError> {

@@ -2,11 +2,14 @@
 //! restarted by hand, went away) and each worker's setup as its entrypoint reports it.
 
 use std::pin::pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use tokio::sync::watch;
 
+use crate::error::FarmError;
 use crate::runtime::{ContainerEvent, DockerRuntime, LogRange};
 use crate::setup::{LineSplitter, SetupReader};
 use crate::store::{Setup, Store};
@@ -23,9 +26,11 @@ const SETUP_TAIL: usize = 500;
 /// the service alive.
 #[derive(Clone)]
 pub(super) struct Tracker {
-    runtime: DockerRuntime,
-    store: Store,
+    pub(super) runtime: DockerRuntime,
+    pub(super) store: Store,
     changed: std::sync::Arc<watch::Sender<u64>>,
+    /// Set when the store failed a read or a write: it may have lost what it held.
+    pub(super) store_failed: Arc<AtomicBool>,
 }
 
 impl Tracker {
@@ -34,11 +39,19 @@ impl Tracker {
             runtime,
             store,
             changed: std::sync::Arc::new(changed),
+            store_failed: Arc::default(),
+        }
+    }
+
+    /// Marks the store as possibly behind; `reconcile::resync` catches it up.
+    pub(super) fn store_trouble(&self, e: &FarmError) {
+        if !self.store_failed.swap(true, Ordering::Relaxed) {
+            tracing::warn!("the store failed ({e}): it will be resynchronised with Docker");
         }
     }
 
     /// Counts one more change for everyone who follows `WorkerService::changes`.
-    fn announce_change(&self) {
+    pub(super) fn announce_change(&self) {
         self.changed.send_modify(|n| *n += 1);
     }
 
@@ -47,12 +60,14 @@ impl Tracker {
     pub(super) async fn remember_setup(&self, id: &str, setup: &Setup) {
         if let Err(e) = self.store.set_setup(id, setup).await {
             tracing::warn!(worker = %id, "could not record the setup state: {e}");
+            self.store_trouble(&e);
         }
     }
 
     pub(super) async fn forget(&self, id: &str) {
         if let Err(e) = self.store.forget(id).await {
             tracing::warn!(worker = %id, "could not drop the worker from the store: {e}");
+            self.store_trouble(&e);
         }
     }
 
@@ -130,10 +145,19 @@ impl Tracker {
 }
 
 /// Follows Docker's events for this farm's containers. When the engine connection drops it
-/// counts a change (anything may have changed meanwhile) and listens again.
+/// counts a change (anything may have changed meanwhile) and listens again; once back, it
+/// reconciles (an engine that restarted restarted the workers too).
 pub(super) async fn docker_events(tracker: Tracker) {
+    let mut reconnected = false;
     loop {
         let mut events = pin!(tracker.runtime.container_events());
+        if reconnected {
+            match tracker.reconcile().await {
+                Ok(()) => tracing::info!("Docker's event stream is back"),
+                Err(e) => tracing::debug!("the engine is still away: {e}"),
+            }
+        }
+        reconnected = true;
         while let Some(event) = events.next().await {
             match event {
                 Ok(event) => tracker.on_event(event).await,

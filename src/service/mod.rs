@@ -38,6 +38,8 @@ pub struct WorkerService {
     tracker: Tracker,
     /// The task that follows Docker's events; it stops with the last clone of the service.
     _events: Arc<AbortOnDrop>,
+    /// The task that keeps the store in step after an outage; it stops likewise.
+    _resync: Arc<AbortOnDrop>,
 }
 
 struct AbortOnDrop(JoinHandle<()>);
@@ -64,6 +66,7 @@ impl WorkerService {
         let tracker = Tracker::new(runtime.clone(), store.clone(), changed);
         // Follow first, then reconcile: a change in between is seen by the follower.
         let events = tokio::spawn(follow::docker_events(tracker.clone()));
+        let resync = tokio::spawn(reconcile::resync(tracker.clone()));
         let service = WorkerService {
             runtime,
             store,
@@ -72,8 +75,9 @@ impl WorkerService {
             changes,
             tracker,
             _events: Arc::new(AbortOnDrop(events)),
+            _resync: Arc::new(AbortOnDrop(resync)),
         };
-        service.reconcile().await?;
+        service.tracker.reconcile().await?;
         Ok(service)
     }
 
@@ -108,6 +112,7 @@ impl WorkerService {
     async fn records(&self) -> std::collections::HashMap<String, WorkerRecord> {
         self.store.records().await.unwrap_or_else(|e| {
             tracing::warn!("listing workers without the store: {e}");
+            self.tracker.store_trouble(&e);
             Default::default()
         })
     }

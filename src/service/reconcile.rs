@@ -1,17 +1,26 @@
-//! Bringing the store in line with Docker when the dashboard starts: Docker's labels say
-//! which workers exist; the store forgets the rest and learns the setup of the new ones.
+//! Bringing the store in line with Docker: when the dashboard starts, when the store comes
+//! back after an outage, when the engine comes back, and whenever a periodic look finds them
+//! apart. Docker's labels say which workers exist; the store forgets the rest and learns the
+//! setup of the new ones.
 
 use std::collections::HashSet;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use futures_util::future::join_all;
 
-use super::follow::unix_now;
-use super::WorkerService;
+use super::follow::{unix_now, Tracker};
 use crate::error::FarmError;
 use crate::store::Setup;
 use crate::worker::WorkerStatus;
 
-impl WorkerService {
+/// How often a store that failed is tried again.
+pub const RESYNC_RETRY: Duration = Duration::from_secs(2);
+/// How often the store's workers are compared with Docker's: a Redis restarted empty between
+/// two requests shows no error, only missing records.
+pub const RESYNC_CHECK: Duration = Duration::from_secs(60);
+
+impl Tracker {
     pub(super) async fn reconcile(&self) -> Result<(), FarmError> {
         let containers = self.runtime.list_workers().await?;
         let records = match self.store.records().await {
@@ -28,7 +37,7 @@ impl WorkerService {
             .filter(|id| !existing.contains(id))
             .collect();
         for id in &gone {
-            self.tracker.forget(id).await;
+            self.forget(id).await;
         }
         if !gone.is_empty() {
             tracing::info!(
@@ -46,9 +55,7 @@ impl WorkerService {
             }
             if container.git_repo.is_none() {
                 if !known {
-                    self.tracker
-                        .remember_setup(&container.id, &Setup::Ready)
-                        .await;
+                    self.remember_setup(&container.id, &Setup::Ready).await;
                 }
             } else if container.status == WorkerStatus::Running {
                 cloning.push(container.id.as_str());
@@ -57,10 +64,10 @@ impl WorkerService {
         // The setups may have moved on while nobody watched: read them again before the
         // first page is served, all at once; follow the ones still going.
         let since = unix_now() - 1;
-        let readings = join_all(cloning.iter().map(|id| self.tracker.catch_up(id))).await;
+        let readings = join_all(cloning.iter().map(|id| self.catch_up(id))).await;
         for (id, reading) in cloning.iter().zip(readings) {
             if let Some(reader) = reading {
-                self.tracker.follow_setup((*id).to_owned(), reader, since);
+                self.follow_setup((*id).to_owned(), reader, since);
             }
         }
         if !adopted.is_empty() {
@@ -75,11 +82,59 @@ impl WorkerService {
             .filter(|c| c.status == WorkerStatus::Running)
             .count();
         tracing::info!(
-            instance = %self.config.instance,
+            instance = %self.runtime.instance(),
             store = self.store.kind(),
             "found {} existing worker(s), {running} running",
             containers.len()
         );
         Ok(())
+    }
+}
+
+/// Keeps the store in step with Docker after the dashboard started: retries soon after the
+/// store failed (it may have restarted empty), and compares the two now and then.
+pub(super) async fn resync(tracker: Tracker) {
+    let mut last_check = tokio::time::Instant::now();
+    loop {
+        tokio::time::sleep(RESYNC_RETRY).await;
+        let troubled = tracker.store_failed.load(Ordering::Relaxed);
+        let due = last_check.elapsed() >= RESYNC_CHECK;
+        if !troubled && !due {
+            continue;
+        }
+        last_check = tokio::time::Instant::now();
+        if !troubled && tracker.in_step().await {
+            continue;
+        }
+        // Cleared first: a failure during the reconciliation sets it again.
+        tracker.store_failed.store(false, Ordering::Relaxed);
+        if tracker.store.records().await.is_err() {
+            tracker.store_failed.store(true, Ordering::Relaxed);
+            continue;
+        }
+        match tracker.reconcile().await {
+            Ok(()) if !tracker.store_failed.load(Ordering::Relaxed) => {
+                tracing::info!("the store is in step with Docker again");
+                tracker.announce_change();
+            }
+            Ok(()) => {}
+            Err(e) => {
+                tracing::warn!("could not resynchronise the store: {e}");
+                tracker.store_failed.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+impl Tracker {
+    /// Whether the store knows exactly the workers Docker has.
+    async fn in_step(&self) -> bool {
+        let (Ok(containers), Ok(records)) = (
+            self.runtime.list_workers().await,
+            self.store.records().await,
+        ) else {
+            return false;
+        };
+        containers.len() == records.len() && containers.iter().all(|c| records.contains_key(&c.id))
     }
 }

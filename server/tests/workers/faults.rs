@@ -1,5 +1,6 @@
-//! Faults caused for real: a worker whose container cannot start, and a Docker engine that
-//! goes away under a running dashboard. Neither leaves anything behind.
+//! Faults caused for real: a worker whose container cannot start, a Docker engine that goes
+//! away under a running dashboard and comes back, Redis stopped and started empty, a worker
+//! killed or out of memory. Nothing is left behind and nothing is lost that Docker knows.
 
 use std::process::{Command, Stdio};
 
@@ -11,6 +12,7 @@ use tokio::net::{TcpListener, UnixStream};
 use crate::client::wait_for_dashboard;
 use crate::redis::RedisServer;
 use crate::support::{free_port, token, InstanceCleanup, TestFarm, PATIENCE};
+use crate::{open_terminal, run_until, wait_for_state};
 
 #[tokio::test]
 async fn a_worker_that_cannot_start_leaves_no_container_and_no_record() {
@@ -114,4 +116,44 @@ async fn an_engine_that_goes_away_gets_a_503_that_says_so() {
     assert!(page.contains("Docker engine is unreachable"), "{page}");
     dashboard.kill().ok();
     dashboard.wait().ok();
+}
+
+#[tokio::test]
+async fn without_redis_the_farm_works_from_docker_and_resyncs_when_it_returns() {
+    let mut redis = RedisServer::start().await;
+    let url = redis.url();
+    let farm = TestFarm::start_with(&["--redis-url", &url]).await;
+    let broken = json!({"name": "broken", "git_repo": "https://127.0.0.1:1/missing.git"});
+    assert_eq!(
+        farm.post("/api/workers", &broken).await.status(),
+        StatusCode::CREATED
+    );
+    let failed = wait_for_state(&farm, "broken", "failed").await;
+
+    // Redis goes away: workers are listed, created and reached from Docker alone.
+    redis.stop();
+    let listed = farm.get_json("/api/workers").await;
+    assert_eq!(listed[0]["id"], "broken", "{listed}");
+    assert_eq!(farm.create("during").await.status(), StatusCode::CREATED);
+    let mut terminal = open_terminal(&farm.base, "during", &[]).await.unwrap();
+    run_until(&mut terminal, "echo no-redis-$((3*3))\r", "no-redis-9").await;
+
+    // It comes back empty: the store learns both workers again, and the failed clone's
+    // reason, read again from the worker's log.
+    redis.restart().await;
+    let store = Store::open(Some(&url), &farm.instance).await.unwrap();
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        let records = store.records().await.unwrap_or_default();
+        if records.contains_key("during") && records.contains_key("broken") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never resynced: {records:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let again = wait_for_state(&farm, "broken", "failed").await;
+    assert_eq!(again["status"], failed["status"]);
 }
