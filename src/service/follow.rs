@@ -153,7 +153,11 @@ pub(super) async fn docker_events(tracker: Tracker) {
         let mut events = pin!(tracker.runtime.container_events());
         if reconnected {
             match tracker.reconcile().await {
-                Ok(()) => tracing::info!("Docker's event stream is back"),
+                Ok(()) => {
+                    tracing::info!("Docker's event stream is back");
+                    // What happened while nobody listened shows on every open page.
+                    tracker.announce_change();
+                }
                 Err(e) => tracing::debug!("the engine is still away: {e}"),
             }
         }

@@ -42,9 +42,10 @@ async fn a_worker_that_cannot_start_leaves_no_container_and_no_record() {
     drop(held);
 }
 
-/// Docker's socket offered on a TCP port, for as long as the returned task runs.
-async fn docker_on_tcp() -> (u16, tokio::task::JoinHandle<()>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+/// Docker's socket offered on a TCP port (any free one for 0), for as long as the returned
+/// task runs.
+async fn docker_on_tcp(port: u16) -> (u16, tokio::task::JoinHandle<()>) {
+    let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let task = tokio::spawn(async move {
         let mut connections = tokio::task::JoinSet::new();
@@ -65,10 +66,10 @@ async fn docker_on_tcp() -> (u16, tokio::task::JoinHandle<()>) {
 }
 
 #[tokio::test]
-async fn an_engine_that_goes_away_gets_a_503_that_says_so() {
+async fn an_engine_that_goes_away_gets_a_503_that_says_so_and_is_followed_again_when_back() {
     let instance = format!("cwf-test-noengine-{}", token());
     let _cleanup = InstanceCleanup(instance.clone());
-    let (engine_port, engine) = docker_on_tcp().await;
+    let (engine_port, engine) = docker_on_tcp(0).await;
     let port = free_port();
     let image = std::env::var("WORKER_IMAGE").unwrap_or_else(|_| "claude-worker:test".into());
     let mut dashboard = Command::new(env!("CARGO_BIN_EXE_claude-worker-farm"))
@@ -86,10 +87,18 @@ async fn an_engine_that_goes_away_gets_a_503_that_says_so() {
     wait_for_dashboard(&format!("127.0.0.1:{port}"), PATIENCE).await;
     let base = format!("http://127.0.0.1:{port}");
 
+    let client = reqwest::Client::new();
+    let created = client
+        .post(format!("{base}/api/workers"))
+        .json(&json!({"name": "steady"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+
     // The engine goes away: its port now refuses connections.
     engine.abort();
     let _ = engine.await;
-    let client = reqwest::Client::new();
     for request in [
         client.get(format!("{base}/api/workers")),
         client
@@ -114,6 +123,57 @@ async fn an_engine_that_goes_away_gets_a_503_that_says_so() {
     let page = reqwest::get(format!("{base}/")).await.unwrap();
     let page = page.text().await.unwrap();
     assert!(page.contains("Docker engine is unreachable"), "{page}");
+
+    // It comes back (as after an engine restart): the workers are listed again, and the
+    // dashboard follows Docker's events again, so a worker killed behind its back shows.
+    let (_, engine) = docker_on_tcp(engine_port).await;
+    let deadline = std::time::Instant::now() + PATIENCE;
+    let mut events = loop {
+        let response = client
+            .get(format!("{base}/api/events"))
+            .send()
+            .await
+            .unwrap();
+        if response.status() == StatusCode::OK {
+            break response;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the engine never came back"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    let mut seen = String::new();
+    crate::read_events(&mut events, &mut seen, 1).await;
+    let listed: Value = client
+        .get(format!("{base}/api/workers"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed[0]["status"]["state"], "running", "{listed}");
+    // Killed behind the dashboard's back: an event says so (from Docker's stream, or from
+    // the follower's catching up when it returns), and the status is exited.
+    crate::support::docker(&["kill", "claude-worker-steady"]);
+    let mut count = 1;
+    loop {
+        count += 1;
+        crate::read_events(&mut events, &mut seen, count).await;
+        let worker: Value = client
+            .get(format!("{base}/api/workers/steady"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if worker["status"]["state"] == "exited" {
+            break;
+        }
+    }
+    engine.abort();
     dashboard.kill().ok();
     dashboard.wait().ok();
 }
