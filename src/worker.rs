@@ -33,6 +33,10 @@ pub struct Worker {
     /// recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limits: Option<Limits>,
+    /// When the kernel last killed one of the worker's processes for want of memory (seconds
+    /// since the Unix epoch), until the worker is restarted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out_of_memory: Option<i64>,
 }
 
 /// Lifecycle state of a worker's container.

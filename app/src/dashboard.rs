@@ -257,6 +257,17 @@ fn WorkerCard(
             {worker.status.detail().map(|detail| {
                 view! { <p class=format!("worker-detail status-{status}")>{detail}</p> }
             })}
+            {worker.out_of_memory.map(|_| {
+                let limit = worker
+                    .limits
+                    .map(|l| format!(" (limit {} MiB)", l.memory_mb))
+                    .unwrap_or_default();
+                view! {
+                    <p class="worker-detail status-failed" data-alert="out-of-memory">
+                        {format!("Out of memory{limit}: a process was killed. Restart the worker, or give it more memory.")}
+                    </p>
+                }
+            })}
             {worker.git_repo.clone().map(|repo| {
                 let title = repo.clone();
                 view! { <p class="worker-repo" title=title>{repo}</p> }

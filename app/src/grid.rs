@@ -82,6 +82,7 @@ fn Tile(
         Memo::new(move |_| worker.get().map_or_else(|| id.clone(), |w| w.name))
     };
     let badge = Memo::new(move |_| worker.get().map_or("gone", |w| w.status.label()));
+    let out_of_memory = Memo::new(move |_| worker.get().is_some_and(|w| w.out_of_memory.is_some()));
     let maximised = {
         let id = id.clone();
         Memo::new(move |_| layout.maximised.get().as_deref() == Some(id.as_str()))
@@ -109,6 +110,9 @@ fn Tile(
             <header class="tile-bar">
                 <h3>{name}</h3>
                 <span class=move || format!("badge status-{}", badge.get())>{badge}</span>
+                {move || out_of_memory.get().then(|| view! {
+                    <span class="badge status-failed" title="A process was killed for want of memory">"out of memory"</span>
+                })}
                 <span class=move || format!("badge conn-{}", status.state.get().label())>
                     {move || status.state.get().text()}
                 </span>

@@ -137,6 +137,13 @@ impl Tracker {
                     self.follow_setup(id, SetupReader::default(), event.time)
                 }
                 "destroy" => self.forget(&id).await,
+                // The kernel killed a process of the worker (or the worker) for memory.
+                "oom" => {
+                    tracing::warn!(worker = %id, "a process ran out of memory and was killed");
+                    if let Err(e) = self.store.set_out_of_memory(&id, Some(event.time)).await {
+                        self.store_trouble(&e);
+                    }
+                }
                 _ => {}
             }
         }

@@ -186,6 +186,10 @@ impl WorkerService {
         check_id(id)?;
         self.get(id).await?;
         self.runtime.restart_worker(id).await?;
+        // A fresh start: what ran out of memory before is gone.
+        if let Err(e) = self.store.set_out_of_memory(id, None).await {
+            self.tracker.store_trouble(&e);
+        }
         tracing::info!(worker = %id, "worker restarted");
         self.get(id).await
     }
@@ -253,5 +257,6 @@ fn to_worker(c: WorkerContainer, record: WorkerRecord) -> Worker {
         created: c.created,
         direct_port: c.direct_port,
         limits: c.limits,
+        out_of_memory: record.out_of_memory,
     }
 }

@@ -28,6 +28,10 @@ impl EmbeddedStore {
         self.lock().entry(id.to_owned()).or_default().setup = Some(setup.clone());
     }
 
+    pub fn set_out_of_memory(&self, id: &str, at: Option<i64>) {
+        self.lock().entry(id.to_owned()).or_default().out_of_memory = at;
+    }
+
     pub fn forget(&self, id: &str) -> bool {
         self.lock().remove(id).is_some()
     }

@@ -33,6 +33,9 @@ pub enum Setup {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WorkerRecord {
     pub setup: Option<Setup>,
+    /// When the kernel last killed one of its processes for want of memory (seconds since
+    /// the Unix epoch); cleared when the worker is restarted.
+    pub out_of_memory: Option<i64>,
 }
 
 #[derive(Clone)]
@@ -73,6 +76,17 @@ impl Store {
                 Ok(())
             }
             Store::Redis(s) => s.set_setup(id, setup).await,
+        }
+    }
+
+    /// Records (or with `None` clears) that the worker ran out of memory.
+    pub async fn set_out_of_memory(&self, id: &str, at: Option<i64>) -> Result<(), FarmError> {
+        match self {
+            Store::Embedded(s) => {
+                s.set_out_of_memory(id, at);
+                Ok(())
+            }
+            Store::Redis(s) => s.set_out_of_memory(id, at).await,
         }
     }
 

@@ -13,6 +13,7 @@ use crate::error::FarmError;
 const TIMEOUT: Duration = Duration::from_secs(2);
 
 const SETUP: &str = "setup";
+const OUT_OF_MEMORY: &str = "out-of-memory";
 
 #[derive(Clone)]
 pub struct RedisStore {
@@ -84,6 +85,21 @@ impl RedisStore {
     pub async fn set_setup(&self, id: &str, setup: &Setup) -> Result<(), FarmError> {
         let json = serde_json::to_string(setup).expect("a Setup always serialises");
         self.set_field(id, SETUP, json).await
+    }
+
+    pub async fn set_out_of_memory(&self, id: &str, at: Option<i64>) -> Result<(), FarmError> {
+        match at {
+            Some(at) => self.set_field(id, OUT_OF_MEMORY, at.to_string()).await,
+            None => {
+                let mut connection = self.connection.clone();
+                redis::cmd("HDEL")
+                    .arg(self.worker_key(id))
+                    .arg(OUT_OF_MEMORY)
+                    .query_async::<()>(&mut connection)
+                    .await
+                    .map_err(store_error)
+            }
+        }
     }
 
     /// One field of one worker, with its id in the index, in one transaction.
@@ -193,6 +209,7 @@ fn record_from(fields: &HashMap<String, String>) -> WorkerRecord {
         setup: fields
             .get(SETUP)
             .and_then(|json| serde_json::from_str(json).ok()),
+        out_of_memory: fields.get(OUT_OF_MEMORY).and_then(|at| at.parse().ok()),
     }
 }
 

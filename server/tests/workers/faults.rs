@@ -217,3 +217,45 @@ async fn without_redis_the_farm_works_from_docker_and_resyncs_when_it_returns() 
     let again = wait_for_state(&farm, "broken", "failed").await;
     assert_eq!(again["status"], failed["status"]);
 }
+
+#[tokio::test]
+async fn a_worker_out_of_memory_says_so_and_a_restart_brings_its_session_back() {
+    let farm = TestFarm::start().await;
+    let small = json!({"name": "hog", "memory_mb": 256});
+    assert_eq!(
+        farm.post("/api/workers", &small).await.status(),
+        StatusCode::CREATED
+    );
+    let mut terminal = open_terminal(&farm.base, "hog", &[]).await.unwrap();
+    run_until(&mut terminal, "echo ready-$((2+3))\r", "ready-5").await;
+    // `tail` keeps an endless line in memory until the kernel kills it at the limit.
+    run_until(
+        &mut terminal,
+        "head -c 2G /dev/zero | tail; echo tail-ended\r",
+        "tail-ended",
+    )
+    .await;
+    let deadline = std::time::Instant::now() + PATIENCE;
+    let worker = loop {
+        let worker = farm.get_json("/api/workers/hog").await;
+        if worker["out_of_memory"].is_i64() {
+            break worker;
+        }
+        assert!(std::time::Instant::now() < deadline, "never said: {worker}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    // The worker itself lives on; only the process that grew was killed.
+    assert_eq!(worker["status"]["state"], "running", "{worker}");
+
+    // A restart clears it and gives a working session again.
+    assert_eq!(
+        farm.post("/api/workers/hog/restart", &json!({}))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let worker = farm.get_json("/api/workers/hog").await;
+    assert!(worker.get("out_of_memory").is_none(), "{worker}");
+    let mut terminal = open_terminal(&farm.base, "hog", &[]).await.unwrap();
+    run_until(&mut terminal, "echo back-$((4+4))\r", "back-8").await;
+}
