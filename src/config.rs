@@ -90,6 +90,11 @@ pub struct Config {
     #[arg(long, env = "FARM_TRUST_PROXY", default_value_t = false)]
     pub trust_proxy: bool,
 
+    /// Folder for what the dashboard keeps on disk without Redis (its login sessions).
+    /// [default: $XDG_STATE_HOME/claude-worker-farm, or ~/.local/state/claude-worker-farm]
+    #[arg(long, env = "FARM_STATE_DIR")]
+    pub state_dir: Option<std::path::PathBuf>,
+
     /// How long a login lasts, in hours.
     #[arg(long, env = "FARM_SESSION_HOURS", default_value_t = 168)]
     pub session_hours: u64,
@@ -200,6 +205,21 @@ impl Config {
                 cpus: self.worker_cpus_max,
             },
         }
+    }
+
+    /// Where the embedded store keeps this farm's login sessions; `None` when there is no
+    /// home to put them in.
+    pub fn sessions_file(&self) -> Option<std::path::PathBuf> {
+        let dir = self.state_dir.clone().or_else(|| {
+            let state_home = std::env::var_os("XDG_STATE_HOME")
+                .map(std::path::PathBuf::from)
+                .or_else(|| {
+                    std::env::var_os("HOME")
+                        .map(|home| std::path::PathBuf::from(home).join(".local/state"))
+                })?;
+            Some(state_home.join("claude-worker-farm"))
+        })?;
+        Some(dir.join(format!("{}.sessions.json", self.instance)))
     }
 
     /// The Docker network that workers join.

@@ -16,7 +16,7 @@ use tokio::task::JoinHandle;
 use crate::config::Config;
 use crate::error::FarmError;
 use crate::runtime::{DockerRuntime, LogRange, Removal, TerminalTarget, WorkerContainer};
-use crate::store::{Setup, Store, WorkerRecord};
+use crate::store::{EmbeddedStore, Setup, Store, WorkerRecord};
 use crate::worker::{is_valid_id, NewWorker, Worker, WorkerStatus};
 
 use self::follow::Tracker;
@@ -57,11 +57,12 @@ impl WorkerService {
         config.limit_rules().check()?;
         let runtime = DockerRuntime::connect(config.clone()).await?;
         runtime.prepare().await?;
-        let store = Store::open(
-            config.redis_url.as_ref().map(|u| u.expose()),
-            &config.instance,
-        )
-        .await?;
+        let store = match (&config.redis_url, config.sessions_file()) {
+            (None, Some(file)) => Store::Embedded(EmbeddedStore::with_sessions_file(file)),
+            (redis_url, _) => {
+                Store::open(redis_url.as_ref().map(|u| u.expose()), &config.instance).await?
+            }
+        };
         let (changed, changes) = watch::channel(0);
         let tracker = Tracker::new(runtime.clone(), store.clone(), changed);
         // Follow first, then reconcile: a change in between is seen by the follower.

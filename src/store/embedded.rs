@@ -1,20 +1,30 @@
 //! The default store: a map in this process. It starts empty; the service rebuilds it from
-//! Docker on start.
+//! Docker on start. Login sessions are the exception: they are kept in a file when one is
+//! given (`FARM_STATE_DIR`), since Docker cannot give them back.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use super::sessions_file::Sessions;
 use super::{Setup, WorkerRecord};
 
 #[derive(Clone, Default)]
 pub struct EmbeddedStore {
     records: Arc<Mutex<HashMap<String, WorkerRecord>>>,
-    /// Sessions by key, with when each expires.
-    sessions: Arc<Mutex<HashMap<String, Instant>>>,
+    sessions: Arc<Mutex<Sessions>>,
 }
 
 impl EmbeddedStore {
+    /// A store whose sessions are saved in `file` (and read back from it now).
+    pub fn with_sessions_file(file: PathBuf) -> Self {
+        EmbeddedStore {
+            records: Arc::default(),
+            sessions: Arc::new(Mutex::new(Sessions::load(file))),
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, HashMap<String, WorkerRecord>> {
         // A panic elsewhere cannot leave a half-written record: every write is one insert.
         self.records.lock().unwrap_or_else(|e| e.into_inner())
@@ -36,28 +46,23 @@ impl EmbeddedStore {
         self.lock().remove(id).is_some()
     }
 
-    fn sessions(&self) -> MutexGuard<'_, HashMap<String, Instant>> {
+    fn sessions(&self) -> MutexGuard<'_, Sessions> {
         self.sessions.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn add_session(&self, key: &str, lifetime: Duration) {
-        let now = Instant::now();
-        let mut sessions = self.sessions();
-        sessions.retain(|_, expires| *expires > now);
-        sessions.insert(key.to_owned(), now + lifetime);
+        self.sessions().add(key, lifetime);
     }
 
     pub fn has_session(&self, key: &str) -> bool {
-        self.sessions()
-            .get(key)
-            .is_some_and(|expires| *expires > Instant::now())
+        self.sessions().has(key)
     }
 
     pub fn end_session(&self, key: &str) {
-        self.sessions().remove(key);
+        self.sessions().end(key);
     }
 
     pub fn end_all_sessions(&self) {
-        self.sessions().clear();
+        self.sessions().end_all();
     }
 }

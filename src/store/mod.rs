@@ -9,6 +9,7 @@
 
 mod embedded;
 mod redis;
+mod sessions_file;
 
 use std::collections::HashMap;
 use std::time::Duration;

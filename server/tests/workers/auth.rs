@@ -555,3 +555,42 @@ async fn with_redis_a_login_outlives_the_dashboard_and_logout_reaches_every_dash
         "{keys}"
     );
 }
+
+#[tokio::test]
+async fn without_redis_a_login_outlives_a_restart_and_a_logout_too() {
+    let settings = ["--password", PASSWORD];
+    let first = TestFarm::start_with(&settings).await;
+    let instance = first.instance.clone();
+    let kept = api_token(&first.base).await;
+    let ended = api_token(&first.base).await;
+    let status = status_of(
+        client()
+            .post(first.url("/api/logout"))
+            .header("authorization", bearer(&ended)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    // The session file holds hashes only, for its owner only.
+    let file = format!("{}/{instance}.sessions.json", crate::support::state_dir());
+    let saved = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        !saved.contains(&kept[farm::auth::TOKEN_PREFIX.len()..]),
+        "{saved}"
+    );
+    drop(first);
+
+    let again = TestFarm::start_as(&instance, &settings).await;
+    let http = client();
+    let status = status_of(
+        http.get(again.url("/api/workers"))
+            .header("authorization", bearer(&kept)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let status = status_of(
+        http.get(again.url("/api/workers"))
+            .header("authorization", bearer(&ended)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}

@@ -68,6 +68,7 @@ async fn secrets_reach_the_worker_and_nothing_else() {
             &instance,
         ])
         .args(["--worker-image", &image, "--redis-url", &redis.url()])
+        .args(["--state-dir", &crate::support::state_dir()])
         .env("LEPTOS_SITE_ROOT", site)
         .env("ANTHROPIC_API_KEY", &api_key)
         .env("FARM_PASSWORD", &password)

@@ -42,6 +42,7 @@ impl TestFarm {
         let instance = instance.to_owned();
         let image = std::env::var("WORKER_IMAGE").unwrap_or_else(|_| "claude-worker:test".into());
         let api_key = format!("sk-ant-test-{}", token());
+        let state = state_dir();
         let config = Config::parse_from(
             [
                 "farm",
@@ -51,6 +52,8 @@ impl TestFarm {
                 &image,
                 "--anthropic-api-key",
                 &api_key,
+                "--state-dir",
+                &state,
             ]
             .into_iter()
             .chain(settings.iter().copied()),
@@ -141,6 +144,15 @@ impl Drop for InstanceCleanup {
     fn drop(&mut self) {
         remove_instance(&self.0);
     }
+}
+
+/// Where test farms keep their login sessions: never the user's own state folder. Files
+/// stay after a test (a restarted farm reads them); the folder is the system's temporary one.
+pub fn state_dir() -> String {
+    std::env::temp_dir()
+        .join("cwf-test-state")
+        .to_string_lossy()
+        .into_owned()
 }
 
 fn remove_instance(instance: &str) {
