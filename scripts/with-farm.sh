@@ -13,26 +13,40 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 instance="cwf-run-$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')"
 password="pw-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 server_log=$(mktemp /tmp/claude-farm-run.XXXXXX.log)
+state_dir=$(mktemp -d /tmp/claude-farm-state.XXXXXX)
+pid_file="$state_dir/dashboard.pid"
 
-FARM_BIND="127.0.0.1:$port" FARM_INSTANCE="$instance" WORKER_IMAGE="$TEST_WORKER_IMAGE" \
-  FARM_PASSWORD="$password" LEPTOS_SITE_ROOT="$REPO_ROOT/target/site" "$binary" >"$server_log" 2>&1 &
-server=$!
+# The dashboard runs under a loop that starts it again whenever it dies, as a service
+# manager would: a test may kill it (FARM_PID_FILE holds its pid) to see pages reconnect.
+(
+  while [ ! -e "$state_dir/stop" ]; do
+    FARM_BIND="127.0.0.1:$port" FARM_INSTANCE="$instance" WORKER_IMAGE="$TEST_WORKER_IMAGE" \
+      FARM_PASSWORD="$password" FARM_STATE_DIR="$state_dir" \
+      LEPTOS_SITE_ROOT="$REPO_ROOT/target/site" "$binary" >>"$server_log" 2>&1 &
+    echo $! >"$pid_file"
+    wait $! || true
+    sleep 0.2
+  done
+) &
+supervisor=$!
 cleanup() {
-  kill "$server" 2>/dev/null || true
-  wait "$server" 2>/dev/null || true
+  touch "$state_dir/stop"
+  kill "$(cat "$pid_file" 2>/dev/null)" 2>/dev/null || true
+  wait "$supervisor" 2>/dev/null || true
   "$REPO_ROOT/scripts/remove-instance.sh" "$instance"
-  rm -f "$server_log"
+  rm -rf "$server_log" "$state_dir"
 }
 trap cleanup EXIT
 
 for _ in $(seq 100); do
   # Any answer will do (401 without a login): the dashboard is up.
   curl -s -o /dev/null "http://127.0.0.1:$port/api/workers" && break
-  kill -0 "$server" 2>/dev/null || { cat "$server_log" >&2; die "the dashboard exited"; }
+  grep -q " ERROR " "$server_log" && { cat "$server_log" >&2; die "the dashboard did not start"; }
   sleep 0.2
 done
 
-export FARM_URL="http://127.0.0.1:$port" FARM_INSTANCE="$instance" FARM_PASSWORD="$password"
+export FARM_URL="http://127.0.0.1:$port" FARM_INSTANCE="$instance" FARM_PASSWORD="$password" \
+  FARM_PID_FILE="$pid_file"
 if ! "$@"; then
   echo "--- dashboard log ---" >&2
   cat "$server_log" >&2

@@ -1,6 +1,8 @@
 //! One live terminal: xterm.js on one side, ttyd's protocol over a websocket on the other.
 //! When the socket drops, it reconnects by itself with backoff, at once when the tab becomes
-//! visible again or the network returns; tmux redraws the session on every new connection.
+//! visible again or the network returns; when the device says it went offline the socket is
+//! closed at once rather than left to linger half-dead. tmux redraws the session on every new
+//! connection.
 //! Dropping the session closes the socket and frees the terminal.
 
 use std::cell::{Cell, RefCell};
@@ -44,6 +46,7 @@ pub struct Session {
     _on_key: Closure<dyn FnMut(web_sys::KeyboardEvent) -> bool>,
     _on_box_resize: Closure<dyn FnMut()>,
     on_wake: Closure<dyn FnMut()>,
+    on_offline: Closure<dyn FnMut()>,
 }
 
 /// What the socket's handlers share; they hold it weakly so that dropping the session ends it.
@@ -155,8 +158,21 @@ impl Session {
                 }
             })
         };
+        // The device says it lost its network: a socket may linger half-dead for minutes, so
+        // it is closed now; the indicator says so and `online` brings the session back.
+        let on_offline = {
+            let inner = Rc::downgrade(&inner);
+            Closure::<dyn FnMut()>::new(move || {
+                if let Some(inner) = inner.upgrade() {
+                    if let Some(connection) = inner.socket.borrow().as_ref() {
+                        connection.socket.close().ok();
+                    }
+                }
+            })
+        };
         let window = web_sys::window().ok_or("no window")?;
         window.add_event_listener_with_callback("online", on_wake.as_ref().unchecked_ref())?;
+        window.add_event_listener_with_callback("offline", on_offline.as_ref().unchecked_ref())?;
         if let Some(document) = window.document() {
             document.add_event_listener_with_callback(
                 "visibilitychange",
@@ -177,6 +193,7 @@ impl Session {
             _on_key: on_key,
             _on_box_resize: on_box_resize,
             on_wake,
+            on_offline,
         })
     }
 }
@@ -201,6 +218,12 @@ impl Drop for Session {
             let wake = self.on_wake.as_ref().unchecked_ref();
             window
                 .remove_event_listener_with_callback("online", wake)
+                .ok();
+            window
+                .remove_event_listener_with_callback(
+                    "offline",
+                    self.on_offline.as_ref().unchecked_ref(),
+                )
                 .ok();
             if let Some(document) = window.document() {
                 document
