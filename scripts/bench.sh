@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every benchmark, each against its baseline in the same run: worker creation against
 # `docker run`, the terminal through the proxy against ttyd directly (echo, throughput,
-# fan-out), and keystroke echo in headless Chromium. Figures go to docs/PERFORMANCE.md by hand.
+# fan-out), the dashboard under load (20 workers x 5 viewers for LOAD_SECONDS, a flood of
+# creates), and keystroke echo in headless Chromium. Figures go to docs/PERFORMANCE.md by hand.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -12,4 +13,5 @@ export WORKER_IMAGE="$TEST_WORKER_IMAGE"
 "$REPO_ROOT/scripts/build.sh"
 cargo bench -p server --bench create_to_ready
 cargo bench -p server --bench terminal
+cargo bench -p server --bench load
 "$REPO_ROOT/scripts/with-farm.sh" node end2end/bench/keystroke.mjs

@@ -8,7 +8,7 @@
 //! `cargo bench -p server --bench terminal` (needs Docker and claude-worker:test). It runs the
 //! real dashboard binary, so that its memory is its own.
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -18,67 +18,22 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 
+// Shared with the tests and the load benchmark: this one opens its terminals itself.
+#[allow(dead_code)]
 #[path = "../tests/shared/client.rs"]
 mod client;
+#[path = "shared/dashboard.rs"]
+mod dashboard;
 
 use client::Socket;
+use dashboard::{Dashboard, PATIENCE};
 
-/// Only turns a hang into a failure.
-const PATIENCE: Duration = Duration::from_secs(120);
 /// Keystrokes measured per path, in interleaved blocks.
 const KEYSTROKES: usize = 1000;
 const BLOCK: usize = 50;
 /// Lines of `seq` for the throughput runs (about 6.9 MB of output).
 const SEQ_LINES: usize = 1_000_000;
 const THROUGHPUT_RUNS: usize = 5;
-
-struct Dashboard {
-    child: Child,
-    base: String,
-    instance: String,
-}
-
-impl Drop for Dashboard {
-    fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/remove-instance.sh");
-        Command::new(script).arg(&self.instance).status().ok();
-    }
-}
-
-async fn start_dashboard() -> Dashboard {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let instance = format!("cwf-bench-term-{}", std::process::id());
-    let image = std::env::var("WORKER_IMAGE").unwrap_or_else(|_| "claude-worker:test".into());
-    let child = Command::new(env!("CARGO_BIN_EXE_claude-worker-farm"))
-        .args(["--bind", &format!("127.0.0.1:{port}")])
-        .args(["--instance", &instance, "--worker-image", &image])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("127.0.0.1:{port}");
-    client::wait_for_dashboard(&base, PATIENCE).await;
-    Dashboard {
-        child,
-        base,
-        instance,
-    }
-}
-
-fn resident_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap()
-}
 
 /// A terminal to open: through the dashboard's proxy (which adds the worker's credential), or
 /// ttyd directly with the credential (`auth_token`, base64 of `user:password`).
@@ -187,12 +142,16 @@ async fn throughput(socket: &mut Socket, run: usize) -> (Duration, usize) {
 /// Connects `count` viewers to `url`, each reading all the time (ttyd drops a viewer that
 /// leaves its pings unanswered), runs a `seq` from one more connection, and times until
 /// every viewer has seen its end.
-async fn fan_out(endpoint: &Endpoint, count: usize, pid: Option<u32>) -> (Duration, Option<f64>) {
+async fn fan_out(
+    endpoint: &Endpoint,
+    count: usize,
+    measured: Option<&Dashboard>,
+) -> (Duration, Option<f64>) {
     // Unique per round: a viewer that attaches is shown the screen as it is, with the
     // previous round's end on it.
-    let tag = format!("{count}{}", if pid.is_some() { "p" } else { "d" });
+    let tag = format!("{count}{}", if measured.is_some() { "p" } else { "d" });
     let needle = format!("fan-{tag}-42");
-    let before = pid.map(resident_kib);
+    let before = measured.map(Dashboard::resident_kib);
     let viewers = futures_util::future::join_all((0..count).map(|_| open(endpoint))).await;
     let mut watching = tokio::task::JoinSet::new();
     for mut viewer in viewers {
@@ -206,9 +165,9 @@ async fn fan_out(endpoint: &Endpoint, count: usize, pid: Option<u32>) -> (Durati
     }
     let mut control = open(endpoint).await;
     ready(&mut control).await;
-    let per_viewer = pid
-        .zip(before)
-        .map(|(pid, before)| resident_kib(pid).saturating_sub(before) as f64 / (count + 1) as f64);
+    let per_viewer = measured.zip(before).map(|(dashboard, before)| {
+        dashboard.resident_kib().saturating_sub(before) as f64 / (count + 1) as f64
+    });
     let started = Instant::now();
     send(
         &mut control,
@@ -230,8 +189,7 @@ async fn fan_out(endpoint: &Endpoint, count: usize, pid: Option<u32>) -> (Durati
 
 #[tokio::main]
 async fn main() {
-    let dashboard = start_dashboard().await;
-    let pid = dashboard.child.id();
+    let dashboard = Dashboard::start("term", &[]).await;
     let http = reqwest::Client::new();
     let response = http
         .post(format!("http://{}/api/workers", dashboard.base))
@@ -324,7 +282,7 @@ async fn main() {
 
     for count in [50, 200] {
         let (direct_time, _) = fan_out(&direct_endpoint, count, None).await;
-        let (proxy_time, per_viewer) = fan_out(&proxy_endpoint, count, Some(pid)).await;
+        let (proxy_time, per_viewer) = fan_out(&proxy_endpoint, count, Some(&dashboard)).await;
         println!(
             "fan-out {count} viewers, all saw the end: direct {:.0} ms, proxy {:.0} ms, {:.2}x; dashboard memory +{:.0} KiB per viewer",
             direct_time.as_secs_f64() * 1e3,
@@ -335,6 +293,6 @@ async fn main() {
     }
     println!(
         "dashboard resident memory at the end: {} KiB",
-        resident_kib(pid)
+        dashboard.resident_kib()
     );
 }

@@ -1,14 +1,46 @@
-//! A client of a running dashboard: waiting for it to answer, reading a terminal's output
-//! over ttyd's protocol. Shared by the integration tests and the benchmarks (which include
+//! A client of a running dashboard: waiting for it to answer, opening a worker's terminal
+//! through its proxy, reading the output over ttyd's protocol. Shared by the integration tests and the benchmarks (which include
 //! this file with `#[path]`).
 
 use std::time::Duration;
 
 use farm::ttyd::{self, ServerMessage};
-use futures_util::StreamExt;
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
+use tokio_tungstenite::tungstenite::Message;
 
 pub type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens a worker's terminal through the proxy, with extra request headers (a cookie, an
+/// origin), and sends ttyd's handshake (80x24).
+pub async fn open_terminal(
+    base: &str,
+    id: &str,
+    headers: &[(&str, &str)],
+) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
+    let mut request = format!("ws://{base}/api/workers/{id}/terminal").into_client_request()?;
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        HeaderValue::from_static(ttyd::SUBPROTOCOL),
+    );
+    for (name, value) in headers {
+        request.headers_mut().insert(
+            HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            HeaderValue::from_str(value).unwrap(),
+        );
+    }
+    let (mut socket, response) = tokio_tungstenite::connect_async(request).await?;
+    assert_eq!(
+        response.headers()["sec-websocket-protocol"],
+        ttyd::SUBPROTOCOL
+    );
+    socket
+        .send(Message::binary(ttyd::handshake(80, 24)))
+        .await?;
+    Ok(socket)
+}
 
 /// Waits until the dashboard at `base` (`host:port`) answers its API. Panics after `patience`.
 pub async fn wait_for_dashboard(base: &str, patience: Duration) {

@@ -502,95 +502,58 @@ async fn the_binary_hashes_passwords_and_will_not_listen_openly_without_one() {
     api_token(&farm.base).await;
 }
 
+/// Logs in twice on a farm started with `settings`, logs one session out, and starts the same
+/// farm again (a restart, or a second dashboard): the kept session opens it, the ended one
+/// does not. Returns both tokens (kept, ended), for a look at what the store kept.
+async fn sessions_across_a_restart(settings: &[&str], shared: bool) -> (String, String) {
+    let first = TestFarm::start_with(settings).await;
+    let instance = first.instance.clone();
+    let kept = api_token(&first.base).await;
+    let ended = api_token(&first.base).await;
+    let logout = client()
+        .post(first.url("/api/logout"))
+        .header("authorization", bearer(&ended));
+    assert_eq!(status_of(logout).await, StatusCode::NO_CONTENT);
+    if !shared {
+        drop(first);
+    }
+    let again = TestFarm::start_as(&instance, settings).await;
+    for (token, expected) in [(&kept, StatusCode::OK), (&ended, StatusCode::UNAUTHORIZED)] {
+        let request = client()
+            .get(again.url("/api/workers"))
+            .header("authorization", bearer(token));
+        assert_eq!(status_of(request).await, expected);
+    }
+    (kept, ended)
+}
+
 #[tokio::test]
 async fn with_redis_a_login_outlives_the_dashboard_and_logout_reaches_every_dashboard() {
     let redis = RedisServer::start().await;
     let url = redis.url();
     let settings = ["--password", PASSWORD, "--redis-url", url.as_str()];
-    let first = TestFarm::start_with(&settings).await;
-    let instance = first.instance.clone();
-    let token = api_token(&first.base).await;
-    let ended = api_token(&first.base).await;
-    let status = status_of(
-        client()
-            .post(first.url("/api/logout"))
-            .header("authorization", bearer(&ended)),
-    )
-    .await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
-    drop(first);
-
-    // Another dashboard on the same Redis (a restart, or a second replica) knows the first
-    // token and not the one logged out.
-    let second = TestFarm::start_as(&instance, &settings).await;
-    let http = client();
-    let status = status_of(
-        http.get(second.url("/api/workers"))
-            .header("authorization", bearer(&token)),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
-    let status = status_of(
-        http.get(second.url("/api/workers"))
-            .header("authorization", bearer(&ended)),
-    )
-    .await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Another dashboard on the same Redis, while the first runs.
+    sessions_across_a_restart(&settings, true).await;
+    // The same dashboard started again.
+    let (kept, _) = sessions_across_a_restart(&settings, false).await;
     // Redis holds no token, only hashes of them.
-    let keys = Command::new("redis-cli")
-        .args([
-            "-p",
-            &redis.port.to_string(),
-            "-a",
-            &redis.password,
-            "--no-auth-warning",
-            "--scan",
-        ])
-        .output()
-        .unwrap();
-    let keys = String::from_utf8_lossy(&keys.stdout);
+    let keys = redis.cli(&["--scan"]);
     assert!(keys.contains(":session:"), "{keys}");
     assert!(
-        !keys.contains(&token[farm::auth::TOKEN_PREFIX.len()..]),
+        !keys.contains(&kept[farm::auth::TOKEN_PREFIX.len()..]),
         "{keys}"
     );
 }
 
 #[tokio::test]
 async fn without_redis_a_login_outlives_a_restart_and_a_logout_too() {
-    let settings = ["--password", PASSWORD];
-    let first = TestFarm::start_with(&settings).await;
-    let instance = first.instance.clone();
-    let kept = api_token(&first.base).await;
-    let ended = api_token(&first.base).await;
-    let status = status_of(
-        client()
-            .post(first.url("/api/logout"))
-            .header("authorization", bearer(&ended)),
-    )
-    .await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
-    // The session file holds hashes only, for its owner only.
-    let file = format!("{}/{instance}.sessions.json", crate::support::state_dir());
-    let saved = std::fs::read_to_string(&file).unwrap();
-    assert!(
-        !saved.contains(&kept[farm::auth::TOKEN_PREFIX.len()..]),
-        "{saved}"
-    );
-    drop(first);
-
-    let again = TestFarm::start_as(&instance, &settings).await;
-    let http = client();
-    let status = status_of(
-        http.get(again.url("/api/workers"))
-            .header("authorization", bearer(&kept)),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
-    let status = status_of(
-        http.get(again.url("/api/workers"))
-            .header("authorization", bearer(&ended)),
-    )
-    .await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (kept, _) = sessions_across_a_restart(&["--password", PASSWORD], false).await;
+    // The session files hold hashes only.
+    for file in std::fs::read_dir(crate::support::state_dir()).unwrap() {
+        let saved = std::fs::read_to_string(file.unwrap().path()).unwrap_or_default();
+        assert!(
+            !saved.contains(&kept[farm::auth::TOKEN_PREFIX.len()..]),
+            "{saved}"
+        );
+    }
 }

@@ -11,7 +11,7 @@ use tokio::net::{TcpListener, UnixStream};
 
 use crate::client::wait_for_dashboard;
 use crate::redis::RedisServer;
-use crate::support::{free_port, token, InstanceCleanup, TestFarm, PATIENCE};
+use crate::support::{free_port, get_json, token, InstanceCleanup, TestFarm, PATIENCE};
 use crate::{open_terminal, run_until, wait_for_state};
 
 #[tokio::test]
@@ -145,14 +145,7 @@ async fn an_engine_that_goes_away_gets_a_503_that_says_so_and_is_followed_again_
     };
     let mut seen = String::new();
     crate::read_events(&mut events, &mut seen, 1).await;
-    let listed: Value = client
-        .get(format!("{base}/api/workers"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = get_json(&format!("{base}/api/workers")).await;
     assert_eq!(listed[0]["status"]["state"], "running", "{listed}");
     // Killed behind the dashboard's back: an event says so (from Docker's stream, or from
     // the follower's catching up when it returns), and the status is exited.
@@ -161,14 +154,7 @@ async fn an_engine_that_goes_away_gets_a_503_that_says_so_and_is_followed_again_
     loop {
         count += 1;
         crate::read_events(&mut events, &mut seen, count).await;
-        let worker: Value = client
-            .get(format!("{base}/api/workers/steady"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let worker = get_json(&format!("{base}/api/workers/steady")).await;
         if worker["status"]["state"] == "exited" {
             break;
         }

@@ -22,40 +22,9 @@ use futures_util::{SinkExt, StreamExt};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use support::{docker, token, TestFarm, PATIENCE};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
 use tokio_tungstenite::tungstenite::Message;
 
-use client::Socket;
-
-/// Opens a worker's terminal through the proxy, with extra request headers (a cookie, an
-/// origin), and sends ttyd's handshake (80x24).
-async fn open_terminal(
-    base: &str,
-    id: &str,
-    headers: &[(&str, &str)],
-) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
-    let mut request = format!("ws://{base}/api/workers/{id}/terminal").into_client_request()?;
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        HeaderValue::from_static(ttyd::SUBPROTOCOL),
-    );
-    for (name, value) in headers {
-        request.headers_mut().insert(
-            HeaderName::from_bytes(name.as_bytes()).unwrap(),
-            HeaderValue::from_str(value).unwrap(),
-        );
-    }
-    let (mut socket, response) = tokio_tungstenite::connect_async(request).await?;
-    assert_eq!(
-        response.headers()["sec-websocket-protocol"],
-        ttyd::SUBPROTOCOL
-    );
-    socket
-        .send(Message::binary(ttyd::handshake(80, 24)))
-        .await?;
-    Ok(socket)
-}
+use client::{open_terminal, Socket};
 
 /// Collects terminal output into `seen` for at most `limit`; true once it contains `needle`.
 async fn read_for(socket: &mut Socket, seen: &mut String, needle: &str, limit: Duration) -> bool {

@@ -28,6 +28,17 @@ impl RedisServer {
         format!("redis://:{}@127.0.0.1:{}/0", self.password, self.port)
     }
 
+    /// What `redis-cli` prints for `args`, logged in.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new("redis-cli")
+            .args(["-p", &self.port.to_string(), "-a", &self.password])
+            .arg("--no-auth-warning")
+            .args(args)
+            .output()
+            .expect("redis-cli comes with redis-server");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// Stops the server; what it held is gone (it keeps nothing on disk).
     pub fn stop(&mut self) {
         self.child.kill().ok();

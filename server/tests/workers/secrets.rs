@@ -12,26 +12,12 @@ use crate::support::{docker, free_port, token, InstanceCleanup};
 
 /// Every key in the Redis and what it holds, as text.
 fn redis_contents(redis: &RedisServer) -> String {
-    let cli = |args: &[&str]| {
-        let out = Command::new("redis-cli")
-            .args([
-                "-p",
-                &redis.port.to_string(),
-                "-a",
-                &redis.password,
-                "--no-auth-warning",
-            ])
-            .args(args)
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
     let mut all = String::new();
-    for key in cli(&["--scan"]).lines() {
-        let value = match cli(&["TYPE", key]).trim() {
-            "hash" => cli(&["HGETALL", key]),
-            "set" => cli(&["SMEMBERS", key]),
-            "string" => cli(&["GET", key]),
+    for key in redis.cli(&["--scan"]).lines() {
+        let value = match redis.cli(&["TYPE", key]).trim() {
+            "hash" => redis.cli(&["HGETALL", key]),
+            "set" => redis.cli(&["SMEMBERS", key]),
+            "string" => redis.cli(&["GET", key]),
             other => panic!("a {other} in the store: read it here too"),
         };
         all.push_str(&format!("{key}\n{value}\n"));

@@ -146,6 +146,11 @@ impl Drop for InstanceCleanup {
     }
 }
 
+/// `GET url` as JSON, from a dashboard without a password.
+pub async fn get_json(url: &str) -> Value {
+    reqwest::get(url).await.unwrap().json().await.unwrap()
+}
+
 /// Where test farms keep their login sessions: never the user's own state folder. Files
 /// stay after a test (a restarted farm reads them); the folder is the system's temporary one.
 pub fn state_dir() -> String {
