@@ -23,7 +23,10 @@ fuzz_target!(|data: &[u8]| {
                 assert!(size["columns"].as_u64().unwrap() <= MAX_COLUMNS);
                 assert!(size["rows"].as_u64().unwrap() <= MAX_ROWS);
                 if sent.first() == Some(&b'{') {
-                    assert_eq!(size["AuthToken"], "dG9rZW4=", "the browser's token went through");
+                    assert_eq!(
+                        size["AuthToken"], "dG9rZW4=",
+                        "the browser's token went through"
+                    );
                 }
             }
         }
