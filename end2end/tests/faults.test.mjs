@@ -1,6 +1,6 @@
 // Faults seen from the browser: the dashboard killed and started again under open pages, and
-// the browser's network dropped and restored. Pages reconnect by themselves (no reload), and
-// the terminal's session is the one it was.
+// the browser's network dropped and restored (pages reconnect by themselves, no reload, and
+// the terminal's session is the one it was); a worker out of memory (its card says so).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -62,5 +62,30 @@ test('a terminal reconnects by itself when the network comes back', async () => 
   } finally {
     await browser.close();
     await api('DELETE', '/api/workers/offline');
+  }
+});
+
+test('a worker out of memory says so on its card, at desktop and phone size', async () => {
+  assert.equal(await api('POST', '/api/workers', { name: 'hog', memory_mb: 256 }), 201);
+  const browser = await launchBrowser();
+  try {
+    const page = await newPage(browser, { colorScheme: 'dark', viewport: { width: 1440, height: 900 } });
+    const errors = watchErrors(page);
+    await page.goto(`${BASE}/workers/hog`);
+    await indicator(page, 'connected');
+    // `tail` holds an endless line until the kernel kills it at the worker's limit.
+    await typeAndSee(page, 'head -c 2G /dev/zero | tail; echo tail-$((1+1))', 'tail-2');
+    await page.goto(`${BASE}/`);
+    // The card says so, with the worker's limit.
+    await page.locator('[data-worker="hog"]').getByText('Out of memory (limit 256 MiB)').waitFor({ timeout: 30_000 });
+    await shot(page, 'dashboard-out-of-memory-desktop');
+    const phone = await newPage(browser, { colorScheme: 'dark', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    await phone.goto(`${BASE}/`);
+    await phone.locator('[data-worker="hog"]').getByText('Out of memory').waitFor({ timeout: 30_000 });
+    await shot(phone, 'dashboard-out-of-memory-phone');
+    assert.deepEqual(errors, [], 'console errors');
+  } finally {
+    await browser.close();
+    await api('DELETE', '/api/workers/hog');
   }
 });
