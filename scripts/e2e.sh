@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end test: drives a throw-away farm (scripts/with-farm.sh) with headless Chromium
-# (end2end/), one test file after the other (they share the farm). Screenshots land in
-# end2end/screenshots/.
+# (end2end/), one test file after the other (they share the farm), then the https tests
+# against a second farm that serves TLS itself. Screenshots land in end2end/screenshots/.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -10,3 +10,4 @@ cd "$REPO_ROOT"
 export SCREENSHOT_DIR="$REPO_ROOT/end2end/screenshots"
 mkdir -p "$SCREENSHOT_DIR"
 "$REPO_ROOT/scripts/with-farm.sh" node --test --test-concurrency=1 --test-reporter=spec end2end/tests/*.test.mjs
+FARM_TLS=1 "$REPO_ROOT/scripts/with-farm.sh" node --test --test-concurrency=1 --test-reporter=spec end2end/tls/*.test.mjs

@@ -2,6 +2,8 @@
 # Serves the release build on a free port with a throw-away farm instance and a throw-away
 # password, runs the given command with FARM_URL, FARM_INSTANCE and FARM_PASSWORD set, then
 # removes everything the run created. Used by the end-to-end tests and the browser benchmark.
+# With FARM_TLS=1 the dashboard serves https with a throw-away self-signed certificate
+# (FARM_URL is then https://127.0.0.1:PORT, and Node trusts the certificate).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -15,12 +17,25 @@ password="pw-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 server_log=$(mktemp /tmp/claude-farm-run.XXXXXX.log)
 state_dir=$(mktemp -d /tmp/claude-farm-state.XXXXXX)
 pid_file="$state_dir/dashboard.pid"
+scheme=http
+tls=()
+if [ "${FARM_TLS:-}" = 1 ]; then
+  openssl req -x509 -nodes -days 2 -subj /CN=localhost \
+    -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+    -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+    -addext basicConstraints=critical,CA:FALSE \
+    -keyout "$state_dir/tls-key.pem" -out "$state_dir/tls-cert.pem" 2>/dev/null \
+    || die "openssl could not make a certificate (scripts/setup.sh installs openssl)"
+  scheme=https
+  tls=(FARM_TLS_CERT="$state_dir/tls-cert.pem" FARM_TLS_KEY="$state_dir/tls-key.pem")
+  export NODE_EXTRA_CA_CERTS="$state_dir/tls-cert.pem"
+fi
 
 # The dashboard runs under a loop that starts it again whenever it dies, as a service
 # manager would: a test may kill it (FARM_PID_FILE holds its pid) to see pages reconnect.
 (
   while [ ! -e "$state_dir/stop" ]; do
-    FARM_BIND="127.0.0.1:$port" FARM_INSTANCE="$instance" WORKER_IMAGE="$TEST_WORKER_IMAGE" \
+    env "${tls[@]}" FARM_BIND="127.0.0.1:$port" FARM_INSTANCE="$instance" WORKER_IMAGE="$TEST_WORKER_IMAGE" \
       FARM_PASSWORD="$password" FARM_STATE_DIR="$state_dir" \
       LEPTOS_SITE_ROOT="$REPO_ROOT/target/site" "$binary" >>"$server_log" 2>&1 &
     echo $! >"$pid_file"
@@ -40,12 +55,12 @@ trap cleanup EXIT
 
 for _ in $(seq 100); do
   # Any answer will do (401 without a login): the dashboard is up.
-  curl -s -o /dev/null "http://127.0.0.1:$port/api/workers" && break
+  curl -s -o /dev/null -k "$scheme://127.0.0.1:$port/api/workers" && break
   grep -q " ERROR " "$server_log" && { cat "$server_log" >&2; die "the dashboard did not start"; }
   sleep 0.2
 done
 
-export FARM_URL="http://127.0.0.1:$port" FARM_INSTANCE="$instance" FARM_PASSWORD="$password" \
+export FARM_URL="$scheme://127.0.0.1:$port" FARM_INSTANCE="$instance" FARM_PASSWORD="$password" \
   FARM_PID_FILE="$pid_file"
 if ! "$@"; then
   echo "--- dashboard log ---" >&2

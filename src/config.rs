@@ -98,6 +98,15 @@ pub struct Config {
     /// How long a login lasts, in hours.
     #[arg(long, env = "FARM_SESSION_HOURS", default_value_t = 168)]
     pub session_hours: u64,
+
+    /// Serve https with this certificate chain (PEM, leaf first); needs FARM_TLS_KEY.
+    #[arg(long, env = "FARM_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+
+    /// The private key of FARM_TLS_CERT (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, env = "FARM_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+
     /// Address and port the dashboard listens on. Use 0.0.0.0:8080 to reach it from a phone
     /// on your network. [default: 127.0.0.1:8080, or NGINX_HOST:8080]
     #[arg(long, env = "FARM_BIND")]

@@ -172,6 +172,7 @@ async fn main() {
     let auth = farm::auth::Auth::from_config(service.config(), base, service.store()).unwrap();
     tokio::spawn(server::serve(
         listener,
+        None,
         service,
         auth,
         std::future::pending(),

@@ -6,7 +6,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use farm::auth::origin::{is_loopback_host, origin_allowed, request_host};
+use farm::auth::origin::{is_https, is_loopback_host, origin_allowed, request_host};
 use farm::auth::{Auth, COOKIE};
 use farm::FarmError;
 
@@ -15,8 +15,18 @@ use farm::FarmError;
 pub struct Guard {
     pub auth: Auth,
     pub trust_proxy: bool,
+    /// The dashboard serves https itself (FARM_TLS_CERT).
+    pub serves_https: bool,
     /// With authentication off on loopback, only loopback names may address the dashboard.
     pub loopback_only: bool,
+}
+
+impl Guard {
+    /// Whether the browser reached the dashboard over https: served here, or by a trusted
+    /// proxy in front that says so.
+    pub fn reached_over_https(&self, headers: &HeaderMap) -> bool {
+        self.serves_https || is_https(headers, self.trust_proxy)
+    }
 }
 
 /// The login session a request came with, for routes that hold a connection open: they end

@@ -6,36 +6,43 @@ mod events;
 mod guard;
 mod login;
 mod terminal;
+pub mod tls;
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use app::{shell, App};
 use axum::http::{header, HeaderValue};
 use axum::routing::{get, post};
-use axum::serve::ListenerExt;
+use axum::serve::{Listener, ListenerExt};
 use axum::Router;
 use farm::auth::Auth;
 use farm::config::AuthMode;
 use farm::WorkerService;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::rustls::ServerConfig;
+use tokio_rustls::server::TlsStream;
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use guard::Guard;
+use tls::TlsListener;
 
 /// Name cargo-leptos gives the WASM, JS and CSS bundles (`name` in Cargo.toml's metadata).
 pub const SITE_NAME: &str = "claude-worker-farm";
 
 /// Every route of the dashboard: the REST API, the terminal websockets, the pages and their
 /// server functions, the login, and the static files of the site; all behind the gate.
-pub fn router(service: WorkerService, auth: Auth) -> Router {
+/// `https` tells that the dashboard itself serves https (its cookies are then `Secure`).
+pub fn router(service: WorkerService, auth: Auth, https: bool) -> Router {
     let config = service.config();
     let guard = Guard {
         loopback_only: !auth.enabled() && config.auth != AuthMode::Off,
         trust_proxy: config.trust_proxy,
+        serves_https: https,
         auth,
     };
     let options = LeptosOptions::builder()
@@ -103,20 +110,55 @@ pub fn router(service: WorkerService, auth: Auth) -> Router {
         ))
 }
 
-/// Serves the dashboard on `listener` until `shutdown` completes.
+/// Serves the dashboard on `listener` until `shutdown` completes: https when `tls` is given.
 pub async fn serve(
     listener: TcpListener,
+    tls: Option<Arc<ServerConfig>>,
     service: WorkerService,
     auth: Auth,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let https = tls.is_some();
+    let app = router(service, auth, https);
+    match tls {
+        Some(tls) => serve_on(TlsListener::new(listener, tls)?, app, shutdown).await,
+        None => serve_on(listener, app, shutdown).await,
+    }
+}
+
+async fn serve_on<L>(
+    listener: L,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()>
+where
+    L: Listener<Addr = SocketAddr>,
+    L::Io: OverTcp,
+{
     // Keystrokes are tiny writes: send them at once rather than batch them (Nagle).
-    let listener = listener.tap_io(|tcp| {
-        tcp.set_nodelay(true).ok();
+    let listener = listener.tap_io(|io| {
+        io.tcp().set_nodelay(true).ok();
     });
     // The peer's address counts wrong passwords per client.
-    let app = router(service, auth).into_make_service_with_connect_info::<SocketAddr>();
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// A connection of the dashboard, plain or with TLS, and the TCP stream it runs on.
+trait OverTcp {
+    fn tcp(&self) -> &TcpStream;
+}
+
+impl OverTcp for TcpStream {
+    fn tcp(&self) -> &TcpStream {
+        self
+    }
+}
+
+impl OverTcp for TlsStream<TcpStream> {
+    fn tcp(&self) -> &TcpStream {
+        self.get_ref().0
+    }
 }

@@ -9,7 +9,6 @@ use axum::extract::{ConnectInfo, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Form, Json};
-use farm::auth::origin::is_https;
 use farm::auth::COOKIE;
 use farm::FarmError;
 use serde::Deserialize;
@@ -49,7 +48,7 @@ pub async fn submit(
             let cookie = session_cookie(
                 &session.token,
                 session.lifetime.as_secs(),
-                is_https(&headers, guard.trust_proxy),
+                guard.reached_over_https(&headers),
             );
             let mut response = Redirect::to(&next).into_response();
             response.headers_mut().insert(header::SET_COOKIE, cookie);
@@ -111,7 +110,7 @@ pub async fn logout(
     };
     response.headers_mut().insert(
         header::SET_COOKIE,
-        session_cookie("", 0, is_https(request.headers(), guard.trust_proxy)),
+        session_cookie("", 0, guard.reached_over_https(request.headers())),
     );
     response
 }

@@ -45,6 +45,13 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let tls = match server::tls::from_config(&config) {
+        Ok(tls) => tls,
+        Err(e) => {
+            tracing::error!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let service = match WorkerService::start(config).await {
         Ok(service) => service,
         Err(e) => {
@@ -71,8 +78,9 @@ async fn main() -> ExitCode {
     } else {
         "no password: loopback only"
     };
-    tracing::info!("dashboard on http://{bind} ({login})");
-    match server::serve(listener, service, auth, shutdown_signal()).await {
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!("dashboard on {scheme}://{bind} ({login})");
+    match server::serve(listener, tls, service, auth, shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("server failed: {e}");

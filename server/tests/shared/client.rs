@@ -1,6 +1,6 @@
 //! A client of a running dashboard: waiting for it to answer, opening a worker's terminal
-//! through its proxy, reading the output over ttyd's protocol. Shared by the integration tests and the benchmarks (which include
-//! this file with `#[path]`).
+//! through its proxy, reading the output over ttyd's protocol. Shared by the integration tests
+//! and the benchmarks (which include this file with `#[path]`).
 
 use std::time::Duration;
 
@@ -9,6 +9,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::Connector;
 
 pub type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -20,7 +21,18 @@ pub async fn open_terminal(
     id: &str,
     headers: &[(&str, &str)],
 ) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
-    let mut request = format!("ws://{base}/api/workers/{id}/terminal").into_client_request()?;
+    open_terminal_at(&format!("ws://{base}"), id, headers, None).await
+}
+
+/// Like `open_terminal`, at `origin` (`ws://host:port` or `wss://host:port`), with a TLS
+/// set-up of the test's own for `wss`.
+pub async fn open_terminal_at(
+    origin: &str,
+    id: &str,
+    headers: &[(&str, &str)],
+    tls: Option<Connector>,
+) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
+    let mut request = format!("{origin}/api/workers/{id}/terminal").into_client_request()?;
     request.headers_mut().insert(
         "sec-websocket-protocol",
         HeaderValue::from_static(ttyd::SUBPROTOCOL),
@@ -31,7 +43,8 @@ pub async fn open_terminal(
             HeaderValue::from_str(value).unwrap(),
         );
     }
-    let (mut socket, response) = tokio_tungstenite::connect_async(request).await?;
+    let (mut socket, response) =
+        tokio_tungstenite::connect_async_tls_with_config(request, None, false, tls).await?;
     assert_eq!(
         response.headers()["sec-websocket-protocol"],
         ttyd::SUBPROTOCOL

@@ -13,6 +13,7 @@ mod redis;
 mod secrets;
 mod store;
 mod support;
+mod tls;
 mod viewers;
 
 use std::time::{Duration, Instant};

@@ -65,8 +65,9 @@ impl TestFarm {
         let addr = listener.local_addr().unwrap();
         let base = format!("127.0.0.1:{}", addr.port());
         let auth = Auth::from_config(service.config(), addr, service.store()).unwrap();
+        let tls = server::tls::from_config(service.config()).unwrap();
         let server = tokio::spawn(async move {
-            server::serve(listener, service, auth, std::future::pending())
+            server::serve(listener, tls, service, auth, std::future::pending())
                 .await
                 .unwrap();
         });
