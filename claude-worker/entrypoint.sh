@@ -9,6 +9,8 @@ workdir="$HOME"
 # The dashboard reads the "claude-worker: ..." lines from the container's log to know how far
 # the setup got (src/setup.rs holds the same words): keep them in step.
 echo "claude-worker: starting"
+# The agent of the previous run is gone; its last hook event says nothing now.
+rm -f "$HOME/.claude-worker/agent.json"
 # Shown once, by the first shell (/etc/profile.d/claude-worker-banner.sh): what the user must
 # know before typing.
 banner=/tmp/claude-worker-banner

@@ -166,6 +166,11 @@ pub struct Config {
     #[arg(long, env = "WORKER_CPUS_MAX", default_value_t = 4.0)]
     pub worker_cpus_max: f64,
 
+    /// Memory all workers together may be given, in MiB: a worker whose limit would take the
+    /// sum of limits past it is refused. [default: 80% of the Docker engine's memory]
+    #[arg(long, env = "FARM_MEMORY_BUDGET_MB")]
+    pub memory_budget_mb: Option<u64>,
+
     /// Most processes one worker may run.
     #[arg(long, env = "WORKER_PIDS", default_value_t = 1024)]
     pub worker_pids: i64,

@@ -36,6 +36,12 @@ pub enum FarmError {
     TooManyAttempts(u64),
     #[error("{0}")]
     NotJson(String),
+    #[error(
+        "not enough memory in the farm's budget: this worker asks for {asked} MiB, {free} MiB \
+         of {budget} MiB are free; ask for less (memory_mb), delete a worker, or raise \
+         FARM_MEMORY_BUDGET_MB"
+    )]
+    OverBudget { asked: u64, free: u64, budget: u64 },
 }
 
 impl FarmError {
@@ -43,7 +49,9 @@ impl FarmError {
         match self {
             FarmError::InvalidInput(_) => StatusCode::BAD_REQUEST,
             FarmError::NotFound(_) => StatusCode::NOT_FOUND,
-            FarmError::AlreadyExists(_) | FarmError::LimitReached(_) => StatusCode::CONFLICT,
+            FarmError::AlreadyExists(_)
+            | FarmError::LimitReached(_)
+            | FarmError::OverBudget { .. } => StatusCode::CONFLICT,
             FarmError::Forbidden(_) => StatusCode::FORBIDDEN,
             FarmError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             FarmError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -71,6 +79,7 @@ impl FarmError {
             FarmError::Unauthorized(_) => "unauthorized",
             FarmError::TooManyAttempts(_) => "too_many_attempts",
             FarmError::NotJson(_) => "not_json",
+            FarmError::OverBudget { .. } => "over_budget",
         }
     }
 }

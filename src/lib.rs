@@ -2,6 +2,7 @@
 //! the `server` feature, the Docker runtime, the worker service and the terminal proxy that
 //! the dashboard's REST API and server functions both go through.
 
+pub mod agent;
 pub mod close_codes;
 pub mod events;
 pub mod limits;

@@ -4,7 +4,10 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 
+use bollard::container::LogOutput;
 use bollard::errors::Error as DockerError;
+use bollard::exec::StartExecResults;
+use bollard::models::ExecConfig;
 use bollard::models::{
     ContainerCreateBody, ContainerSummary, ContainerSummaryStateEnum, HostConfig,
     HostConfigLogConfig, NetworkCreateRequest, PortBinding, RestartPolicy, RestartPolicyNameEnum,
@@ -362,6 +365,97 @@ impl DockerRuntime {
                     .map(|output| output.into_bytes())
                     .map_err(docker_error)
             })
+    }
+
+    /// The memory of the machine the engine runs on, in MiB.
+    pub async fn engine_memory_mb(&self) -> Result<u64, FarmError> {
+        let info = self.docker.info().await.map_err(docker_error)?;
+        let bytes = info.mem_total.unwrap_or_default().max(0) as u64;
+        Ok(bytes / (1024 * 1024))
+    }
+
+    /// Whether the worker's container is running (`false` when it is gone).
+    pub async fn is_running(&self, id: &str) -> Result<bool, FarmError> {
+        match self
+            .docker
+            .inspect_container(&container_name(id), None)
+            .await
+        {
+            Ok(inspect) => Ok(inspect.state.and_then(|s| s.running).unwrap_or(false)),
+            Err(e) if status_of(&e) == Some(404) => Ok(false),
+            Err(e) => Err(docker_error(e)),
+        }
+    }
+
+    /// Runs `command` in the worker (as its user) and streams what it prints on standard
+    /// output, until the command ends or the container stops. The worker only ever writes
+    /// into this stream: it gets no way into the dashboard.
+    pub async fn exec_output(
+        &self,
+        id: &str,
+        command: &[&str],
+    ) -> Result<impl Stream<Item = Result<axum::body::Bytes, FarmError>> + Send + 'static, FarmError>
+    {
+        let exec = self.create_exec(id, command).await?;
+        let started = self
+            .docker
+            .start_exec(&exec, None)
+            .await
+            .map_err(|e| self.exec_error(id, e))?;
+        let StartExecResults::Attached { output, .. } = started else {
+            return Err(FarmError::Docker("the command did not attach".into()));
+        };
+        Ok(output.filter_map(|chunk| async move {
+            match chunk {
+                Ok(LogOutput::StdOut { message }) => Some(Ok(message)),
+                Ok(_) => None,
+                Err(e) => Some(Err(docker_error(e))),
+            }
+        }))
+    }
+
+    /// Runs `command` in the worker (as its user) to its end; returns its exit code.
+    pub async fn exec(&self, id: &str, command: &[&str]) -> Result<i64, FarmError> {
+        let exec = self.create_exec(id, command).await?;
+        if let StartExecResults::Attached { mut output, .. } = self
+            .docker
+            .start_exec(&exec, None)
+            .await
+            .map_err(|e| self.exec_error(id, e))?
+        {
+            while output.next().await.is_some() {}
+        }
+        let inspect = self
+            .docker
+            .inspect_exec(&exec)
+            .await
+            .map_err(docker_error)?;
+        Ok(inspect.exit_code.unwrap_or(-1))
+    }
+
+    async fn create_exec(&self, id: &str, command: &[&str]) -> Result<String, FarmError> {
+        let config = ExecConfig {
+            cmd: Some(command.iter().map(|part| (*part).to_owned()).collect()),
+            attach_stdout: Some(true),
+            attach_stderr: Some(true),
+            ..Default::default()
+        };
+        let created = self
+            .docker
+            .create_exec(&container_name(id), config)
+            .await
+            .map_err(|e| self.exec_error(id, e))?;
+        Ok(created.id)
+    }
+
+    fn exec_error(&self, id: &str, e: DockerError) -> FarmError {
+        match status_of(&e) {
+            Some(404) => FarmError::NotFound(id.to_owned()),
+            Some(409) => {
+                FarmError::TerminalUnreachable(id.to_owned(), "the worker is not running".into())
+            }
+            _ => docker_error(e),
+        }
     }
 
     /// Where the worker's ttyd listens, on the workers' network, and its credential.

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::agent::AgentStatus;
 use crate::limits::Limits;
 
 /// Longest display name accepted, in characters.
@@ -37,6 +38,9 @@ pub struct Worker {
     /// since the Unix epoch), until the worker is restarted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_of_memory: Option<i64>,
+    /// What the Claude Code agent inside is doing, while the worker runs and it is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<AgentStatus>,
 }
 
 /// Lifecycle state of a worker's container.

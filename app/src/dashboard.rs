@@ -2,8 +2,10 @@
 
 use farm::worker::Worker;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::components::A;
 
+use crate::agent_view::{needs_me, titled, AgentAlerts, AgentBadge, AgentLine, AlertToggles};
 use crate::errors::message;
 use crate::grid::MultiView;
 use crate::layout::Layout;
@@ -65,6 +67,17 @@ pub fn Dashboard() -> impl IntoView {
         }
     });
     let layout = Layout::load();
+    let waiting =
+        Memo::new(move |_| current.with(|list| list.iter().filter(|w| needs_me(w)).count()));
+    let only_waiting = RwSignal::new(false);
+    // The terminals on the page: a worker shown there tells the user itself.
+    let on_page = Signal::derive(move || {
+        if layout.multi.get() {
+            layout.tiles.get()
+        } else {
+            Vec::new()
+        }
+    });
     // What the create form holds, for checking it as the user types.
     let typed_name = RwSignal::new(String::new());
     let typed_repo = RwSignal::new(String::new());
@@ -132,8 +145,11 @@ pub fn Dashboard() -> impl IntoView {
             >
                 {move || if live.connected.get() { "live" } else { "connecting" }}
             </span>
+            <AlertToggles/>
             <LogoutButton/>
+            <AgentAlerts workers=current looking_at=on_page/>
         </header>
+        <Title text=move || titled(waiting.get(), "Claude Worker Farm")/>
         <main class="dashboard">
             <section class="panel create-panel">
                 <h2>"New worker"</h2>
@@ -164,6 +180,14 @@ pub fn Dashboard() -> impl IntoView {
                 >
                     "Multi view"
                 </button>
+                <button
+                    class="toggle needs-me"
+                    aria-pressed=move || only_waiting.get().to_string()
+                    on:click=move |_| only_waiting.update(|on| *on = !*on)
+                    title="Only the workers whose agent asks something or has finished"
+                >
+                    "Needs me " <span class="count">{move || waiting.get()}</span>
+                </button>
                 <Show when=move || layout.multi.get()>
                     <span class="hint">"Click a worker to add or remove its terminal."</span>
                     <span class="hint keyboard-only">"Alt+Shift+← → moves between tiles."</span>
@@ -179,9 +203,16 @@ pub fn Dashboard() -> impl IntoView {
                         Ok(list) if list.is_empty() => view! {
                             <p class="page-message">"No workers yet: create one to get a terminal."</p>
                         }.into_any(),
+                        Ok(list) if only_waiting.get() && !list.iter().any(needs_me) => view! {
+                            <p class="page-message">"No agent is waiting for you."</p>
+                        }.into_any(),
                         Ok(list) => view! {
                             <ul class="worker-grid">
-                                {list.into_iter().map(|w| view! { <WorkerCard worker=w delete restart layout/> }).collect_view()}
+                                {list
+                                    .into_iter()
+                                    .filter(|w| !only_waiting.get() || needs_me(w))
+                                    .map(|w| view! { <WorkerCard worker=w delete restart layout/> })
+                                    .collect_view()}
                             </ul>
                         }.into_any(),
                         Err(e) => view! { <p class="form-error" role="alert">{message(&e)}</p> }.into_any(),
@@ -245,6 +276,7 @@ fn WorkerCard(
         <li class="worker-card" class:in-grid=in_grid data-worker=worker.id.clone() on:click=on_card_click>
             <div class="worker-head">
                 <h3>{worker.name.clone()}</h3>
+                <AgentBadge agent=worker.agent.clone()/>
                 <span class=format!("badge status-{status}")>{status}</span>
             </div>
             <p class="worker-id">
@@ -254,6 +286,7 @@ fn WorkerCard(
                 </a>
             </p>
             <p class="worker-age">{age}</p>
+            <AgentLine agent=worker.agent.clone()/>
             {worker.status.detail().map(|detail| {
                 view! { <p class=format!("worker-detail status-{status}")>{detail}</p> }
             })}

@@ -7,6 +7,7 @@
 use farm::worker::Worker;
 use leptos::prelude::*;
 
+use crate::agent_view::AgentBadge;
 use crate::layout::Layout;
 use crate::terminal::{KeyBar, KeyBarState, Terminal, TerminalStatus};
 
@@ -83,6 +84,7 @@ fn Tile(
     };
     let badge = Memo::new(move |_| worker.get().map_or("gone", |w| w.status.label()));
     let out_of_memory = Memo::new(move |_| worker.get().is_some_and(|w| w.out_of_memory.is_some()));
+    let agent = Memo::new(move |_| worker.get().and_then(|w| w.agent));
     let maximised = {
         let id = id.clone();
         Memo::new(move |_| layout.maximised.get().as_deref() == Some(id.as_str()))
@@ -109,6 +111,7 @@ fn Tile(
         >
             <header class="tile-bar">
                 <h3>{name}</h3>
+                <AgentBadge agent=agent/>
                 <span class=move || format!("badge status-{}", badge.get())>{badge}</span>
                 {move || out_of_memory.get().then(|| view! {
                     <span class="badge status-failed" title="A process was killed for want of memory">"out of memory"</span>

@@ -1,6 +1,7 @@
 //! The Leptos app: the HTML shell, the routes, and the pages with their server functions.
 //! Built twice: with `ssr` into the server, with `hydrate` into the browser's WASM.
 
+mod agent_view;
 pub mod dashboard;
 mod errors;
 mod grid;
@@ -48,6 +49,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    agent_view::provide_alert_settings();
     view! {
         <Stylesheet id="leptos" href="/pkg/claude-worker-farm.css"/>
         <Title text="Claude Worker Farm"/>

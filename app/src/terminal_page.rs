@@ -6,6 +6,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
+use crate::agent_view::{needs_me, titled, AgentAlerts, AgentBadge};
 use crate::dashboard::list_workers;
 use crate::errors::message;
 use crate::live::use_live_updates;
@@ -28,6 +29,23 @@ pub fn TerminalPage() -> impl IntoView {
             .and_then(|list| list.into_iter().find(|w| w.id == id()))
     };
     let name = move || this_worker().map_or_else(id, |w| w.name);
+    // The latest list, for what must not read the resource outside a Suspense: the title's
+    // count and the alerts (empty as the server renders, so hydration agrees).
+    let current = RwSignal::new(Vec::<farm::worker::Worker>::new());
+    Effect::new(move || {
+        if let Some(Ok(list)) = workers.get() {
+            current.set(list);
+        }
+    });
+    let waiting =
+        Memo::new(move |_| current.with(|list| list.iter().filter(|w| needs_me(w)).count()));
+    let agent = Memo::new(move |_| {
+        current.with(|list| {
+            list.iter()
+                .find(|w| w.id == id())
+                .and_then(|w| w.agent.clone())
+        })
+    });
     // Another worker's terminal starts without the last one's title and bells.
     Effect::new(move |previous: Option<String>| {
         let current = id();
@@ -39,9 +57,12 @@ pub fn TerminalPage() -> impl IntoView {
     });
     // The program's title (tmux passes on what the shell or Claude Code sets) names the tab,
     // as plain text.
-    let page_title = move || match status.title.get() {
-        title if title.trim().is_empty() => format!("{} · Claude Worker Farm", name()),
-        title => format!("{title} · {}", name()),
+    let page_title = move || {
+        let title = match status.title.get() {
+            title if title.trim().is_empty() => format!("{} · Claude Worker Farm", name()),
+            title => format!("{title} · {}", name()),
+        };
+        titled(waiting.get(), &title)
     };
     let navigate = use_navigate();
     let on_switch = move |event: leptos::ev::Event| {
@@ -84,6 +105,8 @@ pub fn TerminalPage() -> impl IntoView {
                     })}
                 </Suspense>
                 <Title text=page_title/>
+                <AgentBadge agent=agent/>
+                <AgentAlerts workers=current looking_at=Signal::derive(move || vec![id()])/>
                 <span class="term-title" title=move || status.title.get()>
                     {move || status.title.get()}
                 </span>

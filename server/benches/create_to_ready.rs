@@ -162,6 +162,9 @@ async fn main() {
         &image,
         "--max-workers",
         "100",
+        // Many workers at once: small limits keep them inside the default memory budget.
+        "--worker-memory-mb",
+        "512",
     ]);
     let network = config.network();
     let service = WorkerService::start(config)

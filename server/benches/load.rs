@@ -267,7 +267,10 @@ async fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(180);
     let limit = (WORKERS + ROOM).to_string();
-    let dashboard = Dashboard::start("load", &["--max-workers", &limit]).await;
+    // Small limits keep 25 workers inside the default memory budget of any machine that can
+    // run them.
+    let settings = ["--max-workers", &limit, "--worker-memory-mb", "512"];
+    let dashboard = Dashboard::start("load", &settings).await;
     let http = reqwest::Client::new();
     soak(&dashboard, &http, seconds).await;
     flood(&dashboard, &http).await;

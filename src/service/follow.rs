@@ -9,6 +9,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use tokio::sync::watch;
 
+use super::agents::Agents;
 use crate::error::FarmError;
 use crate::runtime::{ContainerEvent, DockerRuntime, LogRange};
 use crate::setup::{LineSplitter, SetupReader};
@@ -29,16 +30,20 @@ pub(super) struct Tracker {
     pub(super) runtime: DockerRuntime,
     pub(super) store: Store,
     changed: std::sync::Arc<watch::Sender<u64>>,
+    /// The agent status of each running worker.
+    pub(super) agents: Agents,
     /// Set when the store failed a read or a write: it may have lost what it held.
     pub(super) store_failed: Arc<AtomicBool>,
 }
 
 impl Tracker {
     pub(super) fn new(runtime: DockerRuntime, store: Store, changed: watch::Sender<u64>) -> Self {
+        let changed = Arc::new(changed);
         Tracker {
+            agents: Agents::new(runtime.clone(), changed.clone()),
             runtime,
             store,
-            changed: std::sync::Arc::new(changed),
+            changed,
             store_failed: Arc::default(),
         }
     }
@@ -131,10 +136,17 @@ impl Tracker {
     }
 
     async fn on_event(&self, event: ContainerEvent) {
+        // Commands run inside workers (the agent watchers among them) change no worker.
+        if event.action.starts_with("exec_") {
+            return;
+        }
         if let Some(id) = event.worker {
             match event.action.as_str() {
-                "start" if event.has_git_repo => {
-                    self.follow_setup(id, SetupReader::default(), event.time)
+                "start" => {
+                    self.agents.watch(&id);
+                    if event.has_git_repo {
+                        self.follow_setup(id, SetupReader::default(), event.time);
+                    }
                 }
                 "destroy" => self.forget(&id).await,
                 // The kernel killed a process of the worker (or the worker) for memory.

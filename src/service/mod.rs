@@ -2,6 +2,7 @@
 //! workers. It enforces the rules (validation, limits, unique ids) before Docker sees anything,
 //! and joins what Docker reports with what the store remembers.
 
+mod agents;
 mod follow;
 mod reconcile;
 
@@ -14,6 +15,7 @@ use rand::Rng;
 use tokio::sync::{watch, Mutex};
 use tokio::task::JoinHandle;
 
+use crate::agent::AgentStatus;
 use crate::config::Config;
 use crate::error::FarmError;
 use crate::runtime::{DockerRuntime, LogRange, Removal, TerminalTarget, WorkerContainer};
@@ -38,6 +40,8 @@ pub struct WorkerService {
     room: Arc<Room>,
     /// Counts changes to this farm's workers: Docker's events and setup progress.
     changes: watch::Receiver<u64>,
+    /// Memory all workers' limits together may add up to, in MiB.
+    memory_budget_mb: u64,
     /// Keeps the store in step with what Docker and the workers report.
     tracker: Tracker,
     /// The task that follows Docker's events; it stops with the last clone of the service.
@@ -61,6 +65,11 @@ impl WorkerService {
         config.limit_rules().check()?;
         let runtime = DockerRuntime::connect(config.clone()).await?;
         runtime.prepare().await?;
+        let memory_budget_mb = match config.memory_budget_mb {
+            Some(budget) => budget,
+            None => runtime.engine_memory_mb().await? * 4 / 5,
+        };
+        tracing::info!("memory budget for all workers: {memory_budget_mb} MiB");
         let store = match (&config.redis_url, config.sessions_file()) {
             (None, Some(file)) => Store::Embedded(EmbeddedStore::with_sessions_file(file)),
             (redis_url, _) => {
@@ -79,6 +88,7 @@ impl WorkerService {
             create_lock: Arc::default(),
             room: Arc::default(),
             changes,
+            memory_budget_mb,
             tracker,
             _events: Arc::new(AbortOnDrop(events)),
             _resync: Arc::new(AbortOnDrop(resync)),
@@ -109,7 +119,11 @@ impl WorkerService {
             .into_iter()
             .map(|c| {
                 let record = records.get(&c.id).cloned().unwrap_or_default();
-                to_worker(c, record)
+                let agent = match c.status {
+                    WorkerStatus::Running => self.tracker.agents.status(&c.id),
+                    _ => None,
+                };
+                to_worker(c, record, agent)
             })
             .collect())
     }
@@ -154,6 +168,12 @@ impl WorkerService {
             let existing = self.runtime.list_workers().await?;
             self.room.seen(existing.len());
             check_room(&existing, &spec.id, self.config.max_workers)?;
+            let default_mb = self.config.limit_rules().default.memory_mb;
+            let given: u64 = existing
+                .iter()
+                .map(|w| u64::from(w.limits.map_or(default_mb, |l| l.memory_mb)))
+                .sum();
+            check_budget(given, u64::from(limits.memory_mb), self.memory_budget_mb)?;
             let direct_port = self.config.base_port.map(|base| free_port(base, &existing));
             self.runtime
                 .create_worker(&spec, limits, direct_port)
@@ -277,6 +297,19 @@ fn check_room(existing: &[WorkerContainer], id: &str, max: usize) -> Result<(), 
     Ok(())
 }
 
+/// A new worker's memory limit must fit beside those already given (stopped workers count:
+/// they may be started again).
+fn check_budget(given: u64, asked: u64, budget: u64) -> Result<(), FarmError> {
+    if given + asked > budget {
+        return Err(FarmError::OverBudget {
+            asked,
+            free: budget.saturating_sub(given),
+            budget,
+        });
+    }
+    Ok(())
+}
+
 /// The lowest port from `base` up that no existing worker has.
 fn free_port(base: u16, existing: &[WorkerContainer]) -> u16 {
     (base..=u16::MAX)
@@ -290,7 +323,7 @@ fn random_id() -> String {
 
 /// Docker's view, refined by the setup: a running container whose clone is still going is
 /// `cloning`, one whose clone failed is `failed` with git's reason.
-fn to_worker(c: WorkerContainer, record: WorkerRecord) -> Worker {
+fn to_worker(c: WorkerContainer, record: WorkerRecord, agent: Option<AgentStatus>) -> Worker {
     let status = match (c.status, record.setup) {
         (WorkerStatus::Running, Some(Setup::Cloning)) => WorkerStatus::Cloning,
         (WorkerStatus::Running, Some(Setup::Failed { reason })) => WorkerStatus::Failed {
@@ -308,12 +341,29 @@ fn to_worker(c: WorkerContainer, record: WorkerRecord) -> Worker {
         direct_port: c.direct_port,
         limits: c.limits,
         out_of_memory: record.out_of_memory,
+        agent,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_budget_says_how_much_is_free() {
+        assert!(check_budget(6144, 2048, 8192).is_ok());
+        let over = check_budget(7168, 2048, 8192).err().unwrap();
+        assert_eq!(over.code(), "over_budget");
+        let message = over.to_string();
+        assert!(message.contains("asks for 2048 MiB"), "{message}");
+        assert!(
+            message.contains("1024 MiB of 8192 MiB are free"),
+            "{message}"
+        );
+        // More given than the budget (it was lowered): none free, not a negative number.
+        let lowered = check_budget(9000, 256, 8192).err().unwrap().to_string();
+        assert!(lowered.contains(" 0 MiB of 8192"), "{lowered}");
+    }
 
     #[test]
     fn room_is_reserved_for_creations_under_way() {

@@ -77,10 +77,15 @@ impl Tracker {
                 adopted.join(", ")
             );
         }
-        let running = containers
+        let running: Vec<&str> = containers
             .iter()
             .filter(|c| c.status == WorkerStatus::Running)
-            .count();
+            .map(|c| c.id.as_str())
+            .collect();
+        for id in &running {
+            self.agents.watch(id);
+        }
+        let running = running.len();
         tracing::info!(
             instance = %self.runtime.instance(),
             store = self.store.kind(),

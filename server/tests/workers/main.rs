@@ -1,7 +1,9 @@
 //! Workers end to end against a real Docker engine: the REST API creates a container from the
 //! worker image, the proxy carries ttyd's protocol to its tmux session, delete leaves nothing.
 
+mod agent;
 mod auth;
+mod budget;
 #[path = "../shared/client.rs"]
 mod client;
 mod clone;

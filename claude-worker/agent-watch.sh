@@ -1,0 +1,45 @@
+#!/bin/bash
+# The dashboard runs this in each running worker (docker exec, as the worker's user) and reads
+# what it prints; the worker has no way to reach the dashboard. One message per change:
+#   hook <the last hook event, one JSON line>        (claude-worker-agent-hook wrote it)
+#   command <the tmux pane's foreground program>     ("" when no session is open yet)
+#   screen <n>, then the pane's n visible lines
+# Hook events are looked for twice a second (a bash builtin read, no process started); the
+# pane, which costs a tmux call, every two seconds and whenever a hook fired.
+set -u
+dir="$HOME/.claude-worker"
+mkdir -p "$dir"
+tick="$dir/.tick.$$"
+mkfifo "$tick" && exec 3<>"$tick" && rm -f "$tick"
+last_hook="" last_command="-" last_screen="-" n=0
+while :; do
+  hook=""
+  [ -r "$dir/agent.json" ] && IFS= read -r -d '' hook <"$dir/agent.json"
+  hook="${hook//$'\n'/ }"
+  fresh=0
+  if [ "$hook" != "$last_hook" ]; then
+    printf 'hook %s\n' "$hook"
+    last_hook="$hook"
+    fresh=1
+  fi
+  # A hook fired: the pane is looked at now too (the agent may just have started).
+  if [ $((n % 4)) = 0 ] || [ "$fresh" = 1 ]; then
+    pane=$(tmux display-message -p -t main '#{pane_current_command}' \; capture-pane -p -t main 2>/dev/null)
+    command="${pane%%$'\n'*}"
+    screen="${pane#*$'\n'}"
+    [ "$pane" = "$command" ] && screen=""
+    if [ "$command" != "$last_command" ]; then
+      printf 'command %s\n' "$command"
+      last_command="$command"
+    fi
+    if [ "$screen" != "$last_screen" ]; then
+      lines=()
+      [ -n "$screen" ] && mapfile -t lines <<<"$screen"
+      printf 'screen %d\n' "${#lines[@]}"
+      printf '%s\n' "${lines[@]}"
+      last_screen="$screen"
+    fi
+  fi
+  n=$((n + 1))
+  read -r -t 0.5 -u 3 _ || true
+done

@@ -1,0 +1,39 @@
+//! The farm-wide memory budget against the real engine: a create that would take the sum
+//! of the workers' memory limits past it is refused, saying how much is free, and leaves
+//! nothing behind.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::support::TestFarm;
+
+#[tokio::test]
+async fn a_create_past_the_memory_budget_is_refused_with_what_is_free() {
+    let farm = TestFarm::start_with(&["--memory-budget-mb", "700"]).await;
+    let first = farm
+        .post("/api/workers", &json!({"name": "small", "memory_mb": 256}))
+        .await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+
+    let refused = farm
+        .post("/api/workers", &json!({"name": "big", "memory_mb": 512}))
+        .await;
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["code"], "over_budget");
+    let message = body["error"].as_str().unwrap();
+    assert!(
+        message.contains("asks for 512 MiB, 444 MiB of 700 MiB are free"),
+        "{message}"
+    );
+    // Nothing half-made: no container, no record.
+    assert_eq!(farm.containers(), vec!["claude-worker-small".to_owned()]);
+    let listed = farm.get_json("/api/workers").await;
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+
+    // What fits still goes in.
+    let fits = farm
+        .post("/api/workers", &json!({"name": "fits", "memory_mb": 444}))
+        .await;
+    assert_eq!(fits.status(), StatusCode::CREATED);
+}

@@ -1,0 +1,282 @@
+//! Reads what a worker's watcher (`claude-worker/agent-watch.sh`) prints and works out the
+//! agent's status from it. The worker writes this text, so it is read defensively: bounded
+//! sizes, anything malformed skipped.
+//!
+//! The lines are `hook <json>`, `command <program>`, and `screen <n>` followed by n lines.
+
+use std::time::{Duration, Instant};
+
+use super::hooks::{state_after, HookEvent};
+use super::screen::{self, ScreenReading};
+use super::{AgentSource, AgentState};
+
+/// Most screen lines kept; a pane taller than this is read from its bottom.
+const MAX_SCREEN_LINES: usize = 300;
+/// A `screen` header announcing more lines than this is not believed.
+const MAX_ANNOUNCED_LINES: usize = 2000;
+/// Longest screen line kept, in bytes.
+const MAX_SCREEN_LINE_BYTES: usize = 1024;
+/// How long the screen must show an idle prompt after the last hook said "working" before
+/// the screen is believed. Claude Code fires no hook when the user interrupts it (Esc), so
+/// without this a worker would say "working" forever; the delay keeps the moment between a
+/// prompt and its spinner from reading as idle.
+pub const INTERRUPT_AFTER: Duration = Duration::from_secs(3);
+
+/// What the watcher has told so far.
+#[derive(Debug, Default)]
+pub struct AgentFeed {
+    /// The pane's foreground program; `None` until the watcher said.
+    command: Option<String>,
+    /// The state the last meaningful hook event left, and when it arrived.
+    hook: Option<((AgentState, Option<String>), Instant)>,
+    /// The last screen reading, and since when the screen has read idle.
+    screen: Option<ScreenReading>,
+    screen_idle_since: Option<Instant>,
+    /// A screen being received: lines still to come, lines so far.
+    receiving: Option<(usize, Vec<String>)>,
+}
+
+impl AgentFeed {
+    /// Takes one line of the watcher's output, received at `now`.
+    pub fn push(&mut self, line: &str, now: Instant) {
+        if let Some((left, lines)) = &mut self.receiving {
+            if lines.len() == MAX_SCREEN_LINES {
+                lines.remove(0);
+            }
+            lines.push(cut(line, MAX_SCREEN_LINE_BYTES).to_owned());
+            *left -= 1;
+            if *left == 0 {
+                let lines = std::mem::take(lines);
+                self.receiving = None;
+                self.take_screen(&lines.join("\n"), now);
+            }
+            return;
+        }
+        let (kind, rest) = line.split_once(' ').unwrap_or((line, ""));
+        match kind {
+            "hook" => self.take_hook(rest, now),
+            "command" => self.take_command(rest.trim()),
+            "screen" => match rest.trim().parse::<usize>() {
+                Ok(0) => self.take_screen("", now),
+                Ok(n) if n <= MAX_ANNOUNCED_LINES => self.receiving = Some((n, Vec::new())),
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+
+    fn take_hook(&mut self, json: &str, now: Instant) {
+        // An empty file (no event yet, or a new run) says nothing.
+        let Ok(event) = serde_json::from_str::<HookEvent>(json) else {
+            return;
+        };
+        if let Some(state) = state_after(&event) {
+            self.hook = Some((state, now));
+        }
+    }
+
+    fn take_command(&mut self, command: &str) {
+        let was_agent = self.command.as_deref().is_some_and(is_agent);
+        if was_agent && !is_agent(command) {
+            // The agent ended: what its hooks said is over.
+            self.hook = None;
+        }
+        self.command = Some(command.to_owned());
+    }
+
+    fn take_screen(&mut self, text: &str, now: Instant) {
+        let reading = screen::read(text);
+        let idle = reading
+            .as_ref()
+            .is_some_and(|r| r.state == AgentState::Idle);
+        if !idle {
+            self.screen_idle_since = None;
+        } else if self.screen_idle_since.is_none() {
+            self.screen_idle_since = Some(now);
+        }
+        if reading.is_some() {
+            self.screen = reading;
+        }
+    }
+
+    /// The status as of `now`: `None` until the watcher has said enough to tell.
+    pub fn status(&self, now: Instant) -> Option<(AgentState, Option<String>, AgentSource)> {
+        let command = self.command.as_deref()?;
+        if !is_agent(command) {
+            return Some((AgentState::NoAgent, None, AgentSource::Screen));
+        }
+        let from_screen = || {
+            self.screen
+                .clone()
+                .map(|r| (r.state, r.line, AgentSource::Screen))
+        };
+        match &self.hook {
+            Some(((AgentState::Working, _), heard)) if self.interrupted(*heard, now) => {
+                from_screen()
+            }
+            // The session ended, yet Claude Code runs: a new one, not yet heard from.
+            Some(((AgentState::NoAgent, _), _)) => from_screen(),
+            Some(((state, line), _)) => Some((*state, line.clone(), AgentSource::Hook)),
+            None => from_screen(),
+        }
+    }
+
+    /// The screen has shown an idle prompt for a while since the last hook event.
+    fn interrupted(&self, heard: Instant, now: Instant) -> bool {
+        self.screen_idle_since
+            .is_some_and(|since| now.saturating_duration_since(since.max(heard)) >= INTERRUPT_AFTER)
+    }
+}
+
+/// Whether the pane's foreground program is Claude Code (its process calls itself `claude`).
+fn is_agent(command: &str) -> bool {
+    command == "claude" || command.starts_with("claude-") || command.starts_with("claude.")
+}
+
+/// `text` cut to at most `max` bytes, on a character boundary.
+fn cut(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const IDLE_SCREEN: &str = include_str!("screens/idle-box.txt");
+    const WORKING_SCREEN: &str = include_str!("screens/working-thinking.txt");
+
+    fn feed(lines: &[&str], now: Instant) -> AgentFeed {
+        let mut feed = AgentFeed::default();
+        for line in lines {
+            feed.push(line, now);
+        }
+        feed
+    }
+
+    fn push_screen(feed: &mut AgentFeed, screen: &str, now: Instant) {
+        let lines: Vec<&str> = screen.lines().collect();
+        feed.push(&format!("screen {}", lines.len()), now);
+        for line in lines {
+            feed.push(line, now);
+        }
+    }
+
+    #[test]
+    fn nothing_is_said_before_the_pane_is_known() {
+        let now = Instant::now();
+        assert_eq!(feed(&[r#"hook {"event":"Stop"}"#], now).status(now), None);
+        let shell = feed(&["command bash"], now);
+        assert_eq!(shell.status(now).unwrap().0, AgentState::NoAgent);
+        // No tmux session yet: no agent either.
+        assert_eq!(
+            feed(&["command "], now).status(now).unwrap().0,
+            AgentState::NoAgent
+        );
+    }
+
+    #[test]
+    fn hooks_win_over_the_screen_while_the_agent_runs() {
+        let now = Instant::now();
+        let mut f = feed(&["command claude"], now);
+        push_screen(&mut f, IDLE_SCREEN, now);
+        assert_eq!(f.status(now).unwrap().2, AgentSource::Screen);
+        f.push(
+            r#"hook {"event":"Notification","notification_type":"permission_prompt","message":"Claude needs your permission to use Bash"}"#,
+            now,
+        );
+        assert_eq!(
+            f.status(now),
+            Some((
+                AgentState::NeedsInput,
+                Some("Claude needs your permission to use Bash".into()),
+                AgentSource::Hook
+            ))
+        );
+        // Events that say nothing of the state leave it.
+        f.push(r#"hook {"event":"SubagentStart"}"#, now);
+        f.push("hook not json at all", now);
+        assert_eq!(f.status(now).unwrap().0, AgentState::NeedsInput);
+    }
+
+    #[test]
+    fn the_agent_ending_ends_what_its_hooks_said() {
+        let now = Instant::now();
+        let mut f = feed(
+            &["command claude", r#"hook {"event":"UserPromptSubmit"}"#],
+            now,
+        );
+        assert_eq!(f.status(now).unwrap().0, AgentState::Working);
+        f.push("command bash", now);
+        assert_eq!(f.status(now).unwrap().0, AgentState::NoAgent);
+        // Started again: until a hook fires, the screen tells.
+        f.push("command claude", now);
+        push_screen(&mut f, WORKING_SCREEN, now);
+        assert_eq!(
+            f.status(now).map(|s| (s.0, s.2)),
+            Some((AgentState::Working, AgentSource::Screen))
+        );
+    }
+
+    #[test]
+    fn an_interrupt_without_a_hook_is_read_from_the_screen_after_a_while() {
+        let start = Instant::now();
+        let mut f = feed(
+            &[
+                "command claude",
+                r#"hook {"event":"PreToolUse","tool_name":"Bash"}"#,
+            ],
+            start,
+        );
+        push_screen(&mut f, IDLE_SCREEN, start);
+        // At first the idle prompt may be the moment before the spinner: still working.
+        assert_eq!(f.status(start).unwrap().0, AgentState::Working);
+        let later = start + INTERRUPT_AFTER;
+        assert_eq!(
+            f.status(later).map(|s| (s.0, s.2)),
+            Some((AgentState::Idle, AgentSource::Screen))
+        );
+        // A hook after that is believed again.
+        f.push(r#"hook {"event":"UserPromptSubmit"}"#, later);
+        assert_eq!(f.status(later).unwrap().0, AgentState::Working);
+    }
+
+    #[test]
+    fn a_session_ended_while_the_agent_runs_is_a_new_session() {
+        let now = Instant::now();
+        let mut f = feed(&["command claude", r#"hook {"event":"SessionEnd"}"#], now);
+        // Quit and started again between two looks at the pane: the screen tells.
+        push_screen(&mut f, WORKING_SCREEN, now);
+        assert_eq!(
+            f.status(now).map(|s| (s.0, s.2)),
+            Some((AgentState::Working, AgentSource::Screen))
+        );
+    }
+
+    #[test]
+    fn hostile_output_is_bounded_and_skipped() {
+        let now = Instant::now();
+        let mut f = AgentFeed::default();
+        f.push("screen 99999999999999999999", now);
+        f.push("screen -1", now);
+        f.push(&"x".repeat(100_000), now);
+        f.push("command claude", now);
+        f.push(&format!("screen {MAX_ANNOUNCED_LINES}"), now);
+        for _ in 0..MAX_ANNOUNCED_LINES {
+            f.push(&"é".repeat(2000), now);
+        }
+        assert!(f.receiving.is_none());
+        // Nothing recognisable on that screen: no status yet.
+        assert_eq!(f.status(now), None);
+        assert_eq!(cut("éé", 3), "é");
+        // After a screen of any size the protocol is back in step.
+        f.push(r#"hook {"event":"Stop"}"#, now);
+        assert_eq!(f.status(now).unwrap().0, AgentState::Idle);
+    }
+}
