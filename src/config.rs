@@ -171,6 +171,11 @@ pub struct Config {
     #[arg(long, env = "FARM_MEMORY_BUDGET_MB")]
     pub memory_budget_mb: Option<u64>,
 
+    /// Follow what the Claude Code agent in each worker does (a small watcher process runs in
+    /// every worker for it). `false` leaves agents' status unknown.
+    #[arg(long, env = "FARM_AGENT_STATUS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub agent_status: bool,
+
     /// Most processes one worker may run.
     #[arg(long, env = "WORKER_PIDS", default_value_t = 1024)]
     pub worker_pids: i64,

@@ -42,6 +42,8 @@ pub enum FarmError {
          FARM_MEMORY_BUDGET_MB"
     )]
     OverBudget { asked: u64, free: u64, budget: u64 },
+    #[error("worker '{0}' has no terminal session yet: open its terminal once, then send again")]
+    NoSession(String),
 }
 
 impl FarmError {
@@ -51,7 +53,8 @@ impl FarmError {
             FarmError::NotFound(_) => StatusCode::NOT_FOUND,
             FarmError::AlreadyExists(_)
             | FarmError::LimitReached(_)
-            | FarmError::OverBudget { .. } => StatusCode::CONFLICT,
+            | FarmError::OverBudget { .. }
+            | FarmError::NoSession(_) => StatusCode::CONFLICT,
             FarmError::Forbidden(_) => StatusCode::FORBIDDEN,
             FarmError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             FarmError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -80,6 +83,7 @@ impl FarmError {
             FarmError::TooManyAttempts(_) => "too_many_attempts",
             FarmError::NotJson(_) => "not_json",
             FarmError::OverBudget { .. } => "over_budget",
+            FarmError::NoSession(_) => "no_session",
         }
     }
 }

@@ -5,3 +5,5 @@
 pub const PATH: &str = "/api/events";
 /// The one event sent: the list of workers may have changed.
 pub const WORKERS_CHANGED: &str = "workers";
+/// Every worker's CPU and memory (`farm::gauges`), every couple of seconds.
+pub const GAUGES: &str = "gauges";

@@ -3,8 +3,10 @@
 //! the dashboard's REST API and server functions both go through.
 
 pub mod agent;
+pub mod batch;
 pub mod close_codes;
 pub mod events;
+pub mod gauges;
 pub mod limits;
 pub mod ttyd;
 pub mod worker;

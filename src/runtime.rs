@@ -7,21 +7,23 @@ use std::net::{IpAddr, SocketAddr};
 use bollard::container::LogOutput;
 use bollard::errors::Error as DockerError;
 use bollard::exec::StartExecResults;
-use bollard::models::ExecConfig;
 use bollard::models::{
     ContainerCreateBody, ContainerSummary, ContainerSummaryStateEnum, HostConfig,
     HostConfigLogConfig, NetworkCreateRequest, PortBinding, RestartPolicy, RestartPolicyNameEnum,
     VolumeCreateRequest,
 };
+use bollard::models::{ContainerStatsResponse, ExecConfig};
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, EventsOptionsBuilder, ListContainersOptionsBuilder,
     LogsOptionsBuilder, RemoveContainerOptionsBuilder, RestartContainerOptionsBuilder,
+    StatsOptionsBuilder,
 };
 use bollard::Docker;
 use futures_util::{Stream, StreamExt};
 
 use crate::config::{Config, Secret};
 use crate::error::FarmError;
+use crate::gauges::Gauge;
 use crate::labels;
 use crate::limits::Limits;
 use crate::worker::{redact_credentials, WorkerSpec, WorkerStatus};
@@ -374,6 +376,17 @@ impl DockerRuntime {
         Ok(bytes / (1024 * 1024))
     }
 
+    /// The worker's CPU and memory, about once a second, until it stops.
+    pub fn stats(&self, id: &str) -> impl Stream<Item = Result<Gauge, FarmError>> + Send + 'static {
+        let options = StatsOptionsBuilder::default()
+            .stream(true)
+            .one_shot(false)
+            .build();
+        self.docker
+            .stats(&container_name(id), Some(options))
+            .map(|reading| reading.map(|r| gauge_of(&r)).map_err(docker_error))
+    }
+
     /// Whether the worker's container is running (`false` when it is gone).
     pub async fn is_running(&self, id: &str) -> Result<bool, FarmError> {
         match self
@@ -536,6 +549,50 @@ fn worker_from_summary(summary: &ContainerSummary) -> Option<WorkerContainer> {
         status,
         created: summary.created.unwrap_or_default(),
     })
+}
+
+/// CPU as Docker's own `docker stats` works it out (the share of the machine's time since
+/// the previous reading, in cores), memory without the page cache it could drop.
+fn gauge_of(reading: &ContainerStatsResponse) -> Gauge {
+    let total = |s: Option<&bollard::models::ContainerCpuStats>| {
+        let s = s?;
+        Some((s.cpu_usage.as_ref()?.total_usage?, s.system_cpu_usage?))
+    };
+    let cpu_percent = match (
+        total(reading.cpu_stats.as_ref()),
+        total(reading.precpu_stats.as_ref()),
+    ) {
+        (Some((used, system)), Some((used_before, system_before))) if system > system_before => {
+            let cores = reading
+                .cpu_stats
+                .as_ref()
+                .and_then(|s| s.online_cpus)
+                .unwrap_or(1);
+            let share = used.saturating_sub(used_before) as f64 / (system - system_before) as f64;
+            (share * f64::from(cores) * 100.0) as f32
+        }
+        _ => 0.0,
+    };
+    let memory = reading.memory_stats.as_ref();
+    let cache = memory
+        .and_then(|m| m.stats.as_ref())
+        .and_then(|s| {
+            s.get("inactive_file")
+                .or_else(|| s.get("total_inactive_file"))
+        })
+        .copied()
+        .unwrap_or(0);
+    let used = memory
+        .and_then(|m| m.usage)
+        .unwrap_or(0)
+        .saturating_sub(cache);
+    let limit = memory.and_then(|m| m.limit).unwrap_or(0);
+    let mib = |bytes: u64| u32::try_from(bytes / (1024 * 1024)).unwrap_or(u32::MAX);
+    Gauge {
+        cpu_percent,
+        memory_mb: mib(used),
+        memory_limit_mb: mib(limit),
+    }
 }
 
 /// 128 random bits, as hex: a password no other worker can guess.

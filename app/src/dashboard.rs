@@ -6,7 +6,9 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::agent_view::{needs_me, titled, AgentAlerts, AgentBadge, AgentLine, AlertToggles};
+use crate::batch_view::{BatchPanel, SelectBox, Selection};
 use crate::errors::message;
+use crate::gauge_view::{gauge_of, GaugeLine};
 use crate::grid::MultiView;
 use crate::layout::Layout;
 use crate::live::use_live_updates;
@@ -70,6 +72,7 @@ pub fn Dashboard() -> impl IntoView {
     let waiting =
         Memo::new(move |_| current.with(|list| list.iter().filter(|w| needs_me(w)).count()));
     let only_waiting = RwSignal::new(false);
+    let selection = Selection::default();
     // The terminals on the page: a worker shown there tells the user itself.
     let on_page = Signal::derive(move || {
         if layout.multi.get() {
@@ -186,13 +189,24 @@ pub fn Dashboard() -> impl IntoView {
                     on:click=move |_| only_waiting.update(|on| *on = !*on)
                     title="Only the workers whose agent asks something or has finished"
                 >
-                    "Needs me " <span class="count">{move || waiting.get()}</span>
+                    {move || format!("Needs me ({})", waiting.get())}
+                </button>
+                <button
+                    class="toggle"
+                    aria-pressed=move || selection.on.get().to_string()
+                    on:click=move |_| selection.on.update(|on| *on = !*on)
+                    title="Choose workers to send a prompt to, restart or delete together"
+                >
+                    "Select"
                 </button>
                 <Show when=move || layout.multi.get()>
                     <span class="hint">"Click a worker to add or remove its terminal."</span>
                     <span class="hint keyboard-only">"Alt+Shift+← → moves between tiles."</span>
                 </Show>
             </div>
+            <Show when=move || selection.on.get()>
+                <BatchPanel selection workers=current.into()/>
+            </Show>
             <Show when=move || layout.multi.get()>
                 <MultiView layout workers=current.into()/>
             </Show>
@@ -211,7 +225,7 @@ pub fn Dashboard() -> impl IntoView {
                                 {list
                                     .into_iter()
                                     .filter(|w| !only_waiting.get() || needs_me(w))
-                                    .map(|w| view! { <WorkerCard worker=w delete restart layout/> })
+                                    .map(|w| view! { <WorkerCard worker=w delete restart layout selection/> })
                                     .collect_view()}
                             </ul>
                         }.into_any(),
@@ -229,6 +243,7 @@ fn WorkerCard(
     delete: ServerAction<DeleteWorker>,
     restart: ServerAction<RestartWorker>,
     layout: Layout,
+    selection: Selection,
 ) -> impl IntoView {
     // Deleting ends the tmux session: the first press only asks for a second one.
     let confirming = RwSignal::new(false);
@@ -275,6 +290,7 @@ fn WorkerCard(
     view! {
         <li class="worker-card" class:in-grid=in_grid data-worker=worker.id.clone() on:click=on_card_click>
             <div class="worker-head">
+                <SelectBox selection id=worker.id.clone() name=worker.name.clone()/>
                 <h3>{worker.name.clone()}</h3>
                 <AgentBadge agent=worker.agent.clone()/>
                 <span class=format!("badge status-{status}")>{status}</span>
@@ -287,6 +303,7 @@ fn WorkerCard(
             </p>
             <p class="worker-age">{age}</p>
             <AgentLine agent=worker.agent.clone()/>
+            <GaugeLine gauge=gauge_of(worker.id.clone())/>
             {worker.status.detail().map(|detail| {
                 view! { <p class=format!("worker-detail status-{status}")>{detail}</p> }
             })}

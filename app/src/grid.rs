@@ -8,6 +8,7 @@ use farm::worker::Worker;
 use leptos::prelude::*;
 
 use crate::agent_view::AgentBadge;
+use crate::gauge_view::{gauge_of, GaugeLine};
 use crate::layout::Layout;
 use crate::terminal::{KeyBar, KeyBarState, Terminal, TerminalStatus};
 
@@ -125,6 +126,7 @@ fn Tile(
                 </button>
                 <button class="icon" on:click=on_close title="Remove from the grid" aria-label="Remove from the grid">"×"</button>
             </header>
+            <GaugeLine gauge=gauge_of(id.clone())/>
             <Terminal id=id status keys active=focused/>
         </article>
     }

@@ -2,8 +2,10 @@
 //! Built twice: with `ssr` into the server, with `hydrate` into the browser's WASM.
 
 mod agent_view;
+pub mod batch_view;
 pub mod dashboard;
 mod errors;
+mod gauge_view;
 mod grid;
 mod layout;
 mod live;

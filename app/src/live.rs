@@ -1,22 +1,35 @@
 //! Live updates: the dashboard listens to `/api/events` (server-sent events driven by Docker's
 //! event stream) and refetches what changed. Nothing polls.
 
+use farm::gauges::Gauge;
 use leptos::prelude::*;
 
-/// What a page needs to stay current: a counter that moves on every change, and whether the
-/// event stream is connected right now.
+/// What a page needs to stay current: a counter that moves on every change, every worker's
+/// CPU and memory, and whether the event stream is connected right now.
 #[derive(Clone, Copy)]
 pub struct Live {
     pub changes: RwSignal<u64>,
+    pub gauges: RwSignal<Vec<(String, Gauge)>>,
     pub connected: RwSignal<bool>,
 }
 
-/// Listens for as long as the calling component lives.
+impl Live {
+    /// The worker's latest gauge, if one came.
+    pub fn gauge(&self, id: &str) -> Option<Gauge> {
+        self.gauges
+            .with(|all| all.iter().find(|(g, _)| g == id).map(|(_, gauge)| *gauge))
+    }
+}
+
+/// Listens for as long as the calling component lives; its children find it with
+/// `use_context::<Live>()`.
 pub fn use_live_updates() -> Live {
     let live = Live {
         changes: RwSignal::new(0),
+        gauges: RwSignal::new(Vec::new()),
         connected: RwSignal::new(false),
     };
+    provide_context(live);
     #[cfg(feature = "hydrate")]
     {
         let listener = StoredValue::new_local(None::<listener::Listener>);
@@ -40,7 +53,7 @@ mod listener {
     use wasm_bindgen::JsCast;
     use web_sys::EventSource;
 
-    use farm::events::{PATH as EVENTS_PATH, WORKERS_CHANGED};
+    use farm::events::{GAUGES, PATH as EVENTS_PATH, WORKERS_CHANGED};
 
     use super::Live;
 
@@ -48,6 +61,7 @@ mod listener {
     pub struct Listener {
         source: EventSource,
         _on_change: Closure<dyn FnMut()>,
+        _on_gauges: Closure<dyn FnMut(web_sys::MessageEvent)>,
         _on_open: Closure<dyn FnMut()>,
         _on_error: Closure<dyn FnMut()>,
     }
@@ -60,6 +74,14 @@ mod listener {
                 WORKERS_CHANGED,
                 on_change.as_ref().unchecked_ref(),
             )?;
+            let on_gauges = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+                move |event: web_sys::MessageEvent| {
+                    if let Some(text) = event.data().as_string() {
+                        live.gauges.set(farm::gauges::decode(&text));
+                    }
+                },
+            );
+            source.add_event_listener_with_callback(GAUGES, on_gauges.as_ref().unchecked_ref())?;
             let on_open = Closure::<dyn FnMut()>::new(move || live.connected.set(true));
             source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
             let on_error = {
@@ -77,6 +99,7 @@ mod listener {
             Ok(Listener {
                 source,
                 _on_change: on_change,
+                _on_gauges: on_gauges,
                 _on_open: on_open,
                 _on_error: on_error,
             })

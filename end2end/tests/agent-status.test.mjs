@@ -108,8 +108,10 @@ for (const [size, viewport] of [
       });
       await shot(dashboard, `agent-idle-${size}`);
 
-      // Claude Code quits: no agent.
+      // Claude Code quits: its last hook, then its process ends.
       fireHook(id, 'SessionEnd', { reason: 'prompt_input_exit' });
+      await single.locator('.term-host').click();
+      await single.keyboard.press('Control+C');
       await card.locator('[data-agent="no-agent"]').waitFor({ timeout: 30_000 });
       assert.equal(await dashboard.title(), 'Claude Worker Farm');
       assert.deepEqual([...errors, ...singleErrors], [], 'console errors');

@@ -7,6 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
+use farm::batch::BatchRequest;
 use farm::worker::{NewWorker, Worker};
 use farm::{FarmError, WorkerService};
 use futures_util::StreamExt;
@@ -60,6 +61,19 @@ pub async fn restart(
     Path(id): Path<String>,
 ) -> Result<Json<Worker>, FarmError> {
     Ok(Json(service.restart(&id).await?))
+}
+
+/// `POST /api/workers/batch`: one action for several workers; each gets its own result.
+pub async fn batch(
+    State(service): State<WorkerService>,
+    body: Result<Json<BatchRequest>, JsonRejection>,
+) -> Result<Json<serde_json::Value>, FarmError> {
+    let request = json_body(
+        body,
+        r#"{"ids": ["a", "b"], "action": "prompt", "text": "run the tests"} (or "action": "restart" / "delete")"#,
+    )?;
+    let results = service.batch(&request).await?;
+    Ok(Json(serde_json::json!({ "results": results })))
 }
 
 /// Lines of log a request gets unless it asks for another number.

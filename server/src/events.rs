@@ -1,12 +1,13 @@
 //! `GET /api/events`: server-sent events that tell open pages when the workers changed, so
-//! that no page polls. Each event carries only a counter; pages fetch the list themselves.
+//! that no page polls. A `workers` event carries only a counter (pages fetch the list
+//! themselves); a `gauges` event carries every worker's CPU and memory.
 
 use std::convert::Infallible;
 
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::Extension;
-use farm::events::WORKERS_CHANGED;
+use farm::events::{GAUGES, WORKERS_CHANGED};
 use farm::WorkerService;
 use futures_util::{Stream, StreamExt};
 
@@ -31,6 +32,13 @@ pub async fn stream(
             Some((Ok(event), (changes, false)))
         },
     );
+    let gauges = futures_util::stream::unfold(service.gauges(), |mut gauges| async move {
+        gauges.changed().await.ok()?;
+        let snapshot = gauges.borrow_and_update().clone();
+        let event = Event::default().event(GAUGES).data(&*snapshot);
+        Some((Ok(event), gauges))
+    });
     let ended = session_ended(session.map(|Extension(s)| s));
+    let events = futures_util::stream::select(events, gauges);
     Sse::new(events.take_until(ended)).keep_alive(KeepAlive::default())
 }

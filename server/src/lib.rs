@@ -53,6 +53,7 @@ pub fn router(service: WorkerService, auth: Auth, https: bool) -> Router {
     let api = Router::new()
         .route(farm::events::PATH, get(events::stream))
         .route("/api/workers", get(api::list).post(api::create))
+        .route("/api/workers/batch", post(api::batch))
         .route("/api/workers/{id}", get(api::get).delete(api::delete))
         .route("/api/workers/{id}/restart", post(api::restart))
         .route("/api/workers/{id}/logs", get(api::logs))

@@ -9,7 +9,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use tokio::sync::watch;
 
-use super::agents::Agents;
+use super::watchers::Watchers;
 use crate::error::FarmError;
 use crate::runtime::{ContainerEvent, DockerRuntime, LogRange};
 use crate::setup::{LineSplitter, SetupReader};
@@ -31,16 +31,21 @@ pub(super) struct Tracker {
     pub(super) store: Store,
     changed: std::sync::Arc<watch::Sender<u64>>,
     /// The agent status of each running worker.
-    pub(super) agents: Agents,
+    pub(super) watchers: Watchers,
     /// Set when the store failed a read or a write: it may have lost what it held.
     pub(super) store_failed: Arc<AtomicBool>,
 }
 
 impl Tracker {
-    pub(super) fn new(runtime: DockerRuntime, store: Store, changed: watch::Sender<u64>) -> Self {
+    pub(super) fn new(
+        runtime: DockerRuntime,
+        store: Store,
+        changed: watch::Sender<u64>,
+        agent_status: bool,
+    ) -> Self {
         let changed = Arc::new(changed);
         Tracker {
-            agents: Agents::new(runtime.clone(), changed.clone()),
+            watchers: Watchers::new(agent_status, runtime.clone(), changed.clone()),
             runtime,
             store,
             changed,
@@ -143,7 +148,7 @@ impl Tracker {
         if let Some(id) = event.worker {
             match event.action.as_str() {
                 "start" => {
-                    self.agents.watch(&id);
+                    self.watchers.watch(&id);
                     if event.has_git_repo {
                         self.follow_setup(id, SetupReader::default(), event.time);
                     }

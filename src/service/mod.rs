@@ -2,20 +2,22 @@
 //! workers. It enforces the rules (validation, limits, unique ids) before Docker sees anything,
 //! and joins what Docker reports with what the store remembers.
 
-mod agents;
 mod follow;
 mod reconcile;
+mod watchers;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use futures_util::future::join_all;
 use futures_util::Stream;
 use rand::Rng;
 use tokio::sync::{watch, Mutex};
 use tokio::task::JoinHandle;
 
 use crate::agent::AgentStatus;
+use crate::batch::{BatchAction, BatchRequest, BatchResult};
 use crate::config::Config;
 use crate::error::FarmError;
 use crate::runtime::{DockerRuntime, LogRange, Removal, TerminalTarget, WorkerContainer};
@@ -48,9 +50,11 @@ pub struct WorkerService {
     _events: Arc<AbortOnDrop>,
     /// The task that keeps the store in step after an outage; it stops likewise.
     _resync: Arc<AbortOnDrop>,
+    /// The task that sends pages the workers' gauges; it stops likewise.
+    _gauges: Arc<AbortOnDrop>,
 }
 
-struct AbortOnDrop(JoinHandle<()>);
+pub(super) struct AbortOnDrop(pub(super) JoinHandle<()>);
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
@@ -77,10 +81,11 @@ impl WorkerService {
             }
         };
         let (changed, changes) = watch::channel(0);
-        let tracker = Tracker::new(runtime.clone(), store.clone(), changed);
+        let tracker = Tracker::new(runtime.clone(), store.clone(), changed, config.agent_status);
         // Follow first, then reconcile: a change in between is seen by the follower.
         let events = tokio::spawn(follow::docker_events(tracker.clone()));
         let resync = tokio::spawn(reconcile::resync(tracker.clone()));
+        let gauges = tokio::spawn(tracker.watchers.clone().publish_gauges());
         let service = WorkerService {
             runtime,
             store,
@@ -92,6 +97,7 @@ impl WorkerService {
             tracker,
             _events: Arc::new(AbortOnDrop(events)),
             _resync: Arc::new(AbortOnDrop(resync)),
+            _gauges: Arc::new(AbortOnDrop(gauges)),
         };
         service.tracker.reconcile().await?;
         Ok(service)
@@ -111,6 +117,12 @@ impl WorkerService {
         self.changes.clone()
     }
 
+    /// Every worker's CPU and memory, a snapshot every couple of seconds while anyone
+    /// follows (`farm::gauges::decode` reads it).
+    pub fn gauges(&self) -> watch::Receiver<Arc<str>> {
+        self.tracker.watchers.subscribe_gauges()
+    }
+
     pub async fn list(&self) -> Result<Vec<Worker>, FarmError> {
         let containers = self.runtime.list_workers().await?;
         self.room.seen(containers.len());
@@ -120,7 +132,7 @@ impl WorkerService {
             .map(|c| {
                 let record = records.get(&c.id).cloned().unwrap_or_default();
                 let agent = match c.status {
-                    WorkerStatus::Running => self.tracker.agents.status(&c.id),
+                    WorkerStatus::Running => self.tracker.watchers.agent(&c.id),
                     _ => None,
                 };
                 to_worker(c, record, agent)
@@ -220,6 +232,48 @@ impl WorkerService {
         }
         tracing::info!(worker = %id, "worker restarted");
         self.get(id).await
+    }
+
+    /// Types `text` into the worker's tmux session and presses Enter, as a person at its
+    /// terminal would (Claude Code takes it as a prompt).
+    pub async fn type_prompt(&self, id: &str, text: &str) -> Result<(), FarmError> {
+        check_id(id)?;
+        crate::batch::check_prompt(text)?;
+        self.get(id).await?;
+        // Literal keys (`-l`), after `--`: a prompt that starts with a dash is still text.
+        let typed = self
+            .runtime
+            .exec(id, &["tmux", "send-keys", "-t", "main", "-l", "--", text])
+            .await?;
+        if typed != 0 {
+            return Err(FarmError::NoSession(id.to_owned()));
+        }
+        // Enter on its own, a moment later: typed in the same burst it would read as part
+        // of a paste, not as "send".
+        self.runtime
+            .exec(id, &["tmux", "send-keys", "-t", "main", "Enter"])
+            .await?;
+        Ok(())
+    }
+
+    /// The same action for each worker named, all at once; one result per worker, in order.
+    pub async fn batch(&self, request: &BatchRequest) -> Result<Vec<BatchResult>, FarmError> {
+        request.validate()?;
+        let results = join_all(request.ids.iter().map(|id| async move {
+            let done = match &request.action {
+                BatchAction::Prompt { text } => self.type_prompt(id, text).await,
+                BatchAction::Restart => self.restart(id).await.map(|_| ()),
+                BatchAction::Delete => self.delete(id).await,
+            };
+            BatchResult {
+                id: id.clone(),
+                ok: done.is_ok(),
+                code: done.as_ref().err().map(|e| e.code().to_owned()),
+                error: done.err().map(|e| e.to_string()),
+            }
+        }))
+        .await;
+        Ok(results)
     }
 
     /// The worker's container output: see [`DockerRuntime::logs`].

@@ -83,7 +83,7 @@ impl Tracker {
             .map(|c| c.id.as_str())
             .collect();
         for id in &running {
-            self.agents.watch(id);
+            self.watchers.watch(id);
         }
         let running = running.len();
         tracing::info!(

@@ -3,6 +3,7 @@
 
 mod agent;
 mod auth;
+mod batch;
 mod budget;
 #[path = "../shared/client.rs"]
 mod client;
