@@ -62,6 +62,8 @@ pub fn BatchPanel(selection: Selection, workers: Signal<Vec<Worker>>) -> impl In
     let run = ServerAction::<BatchWorkers>::new();
     let prompt = RwSignal::new(String::new());
     let confirming_delete = RwSignal::new(false);
+    // What the results say of a worker it went well for.
+    let done = RwSignal::new("done");
     // Workers deleted meanwhile leave the selection.
     Effect::new(move || {
         let existing = workers.get();
@@ -71,6 +73,11 @@ pub fn BatchPanel(selection: Selection, workers: Signal<Vec<Worker>>) -> impl In
     });
     let count = move || selection.ids.with(Vec::len);
     let send = move |action: BatchAction| {
+        done.set(match action {
+            BatchAction::Prompt { .. } => "sent",
+            BatchAction::Restart => "restarted",
+            BatchAction::Delete => "deleted",
+        });
         run.dispatch(BatchWorkers {
             request: BatchRequest {
                 ids: selection.ids.get_untracked(),
@@ -112,7 +119,7 @@ pub fn BatchPanel(selection: Selection, workers: Signal<Vec<Worker>>) -> impl In
                     {results.into_iter().map(|r| {
                         let name = name_of(&r.id);
                         let (mark, text) = if r.ok {
-                            ("ok", "done".to_owned())
+                            ("ok", done.get_untracked().to_owned())
                         } else {
                             ("failed", r.error.unwrap_or_default())
                         };

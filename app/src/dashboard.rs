@@ -148,7 +148,6 @@ pub fn Dashboard() -> impl IntoView {
             >
                 {move || if live.connected.get() { "live" } else { "connecting" }}
             </span>
-            <AlertToggles/>
             <LogoutButton/>
             <AgentAlerts workers=current looking_at=on_page/>
         </header>
@@ -199,6 +198,7 @@ pub fn Dashboard() -> impl IntoView {
                 >
                     "Select"
                 </button>
+                <AlertToggles/>
                 <Show when=move || layout.multi.get()>
                     <span class="hint">"Click a worker to add or remove its terminal."</span>
                     <span class="hint keyboard-only">"Alt+Shift+← → moves between tiles."</span>

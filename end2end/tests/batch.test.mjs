@@ -38,14 +38,14 @@ for (const [size, viewport] of [
       await page.getByRole('textbox', { name: 'Prompt' }).fill('echo to-all-$((6*7))');
       await page.getByRole('button', { name: 'Send' }).click();
       for (const id of ids) {
-        await page.locator(`.batch-results [data-worker="${id}"][data-result="ok"]`).waitFor({ timeout: 30_000 });
+        await page.locator(`.batch-results [data-worker="${id}"][data-result="ok"]`).getByText('sent').waitFor({ timeout: 30_000 });
         await page.waitForFunction((id) => document.querySelector(`[data-tile="${id}"] .xterm-rows`)?.textContent.includes('to-all-42'), id);
       }
       await shot(page, `batch-prompt-${size}`, { fullPage: true });
 
-      await page.getByRole('button', { name: 'Restart' }).click();
+      await page.locator('.batch-panel').getByRole('button', { name: 'Restart' }).click();
       for (const id of ids) {
-        await page.locator(`.batch-results [data-worker="${id}"][data-result="ok"]`).waitFor({ timeout: 60_000 });
+        await page.locator(`.batch-results [data-worker="${id}"][data-result="ok"]`).getByText('restarted').waitFor({ timeout: 60_000 });
       }
       const del = page.locator('.batch-panel').getByRole('button', { name: 'Delete' });
       await del.click();

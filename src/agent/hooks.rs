@@ -43,10 +43,10 @@ pub fn state_after(event: &HookEvent) -> Option<(AgentState, Option<String>)> {
         // The permission dialog is on screen.
         "PermissionRequest" => (
             AgentState::NeedsInput,
-            Some(match event.tool_name.as_deref().and_then(one_line) {
-                Some(tool) => format!("Claude wants to use {tool}"),
-                None => "Claude asks for permission".to_owned(),
-            }),
+            match event.tool_name.as_deref().and_then(one_line) {
+                Some(tool) => one_line(&format!("Claude wants to use {tool}")),
+                None => Some("Claude asks for permission".to_owned()),
+            },
         ),
         "Notification" => return after_notification(event),
         // The answer is complete; the agent waits for the next prompt.
