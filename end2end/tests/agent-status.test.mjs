@@ -2,8 +2,9 @@
 // Claude Code runs it (the documented JSON on standard input, inside the real worker): the
 // card, the single view and the page title follow each hook; a browser notification (the
 // permission granted by the test) says which worker needs the user and what it asks; the
-// "Needs me" filter keeps only the workers waiting. The test image has no Claude Code: a
-// program started as `claude` stands in for it in the pane.
+// "Needs me" filter keeps only the workers waiting; clicking the notification opens the
+// worker. The test image has no Claude Code: a program started as `claude` stands in for
+// it in the pane.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -44,10 +45,12 @@ for (const [size, viewport] of [
       await context.addInitScript(() => {
         const Shown = window.Notification;
         window.notified = [];
+        window.shownNotifications = [];
         window.Notification = class extends Shown {
           constructor(title, options) {
             super(title, options);
             window.notified.push({ title, body: options?.body ?? '' });
+            window.shownNotifications.push(this);
           }
         };
       });
@@ -107,6 +110,13 @@ for (const [size, viewport] of [
         title: `${id} finished`, body: 'Fixed it: the test passes now.',
       });
       await shot(dashboard, `agent-idle-${size}`);
+
+      // Clicking the notification opens that worker's terminal.
+      await dashboard.evaluate(() => window.shownNotifications[0].onclick());
+      await dashboard.waitForURL(`${BASE}/workers/${id}`);
+      await dashboard.locator('.badge.conn-connected').waitFor({ timeout: 60_000 });
+      await dashboard.goto(`${BASE}/`);
+      await dashboard.locator('[data-live="on"]').waitFor({ timeout: 60_000 });
 
       // Claude Code quits: its last hook, then its process ends.
       fireHook(id, 'SessionEnd', { reason: 'prompt_input_exit' });
