@@ -63,6 +63,44 @@ impl LimitRules {
     }
 }
 
+/// How much of the farm is taken: what the dashboard shows above its workers, and what
+/// `GET /api/farm` answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FarmUse {
+    pub workers: usize,
+    pub max_workers: usize,
+    /// The sum of every worker's memory limit, in MiB.
+    pub memory_given_mb: u64,
+    /// FARM_MEMORY_BUDGET_MB, or what the dashboard chose from the machine's memory.
+    pub memory_budget_mb: u64,
+    /// What a worker gets unless it asks for more or less.
+    pub default_limits: Limits,
+}
+
+impl FarmUse {
+    pub fn memory_free_mb(&self) -> u64 {
+        self.memory_budget_mb.saturating_sub(self.memory_given_mb)
+    }
+
+    /// Why a worker with the default limits would be refused now, if it would.
+    pub fn refusal(&self) -> Option<String> {
+        if self.workers >= self.max_workers {
+            return Some(format!(
+                "the farm is full ({} workers): delete a worker first",
+                self.max_workers
+            ));
+        }
+        let asked = u64::from(self.default_limits.memory_mb);
+        (asked > self.memory_free_mb()).then(|| {
+            format!(
+                "not enough memory in the farm's budget: a worker takes {asked} MiB, {} MiB of {} MiB are free",
+                self.memory_free_mb(),
+                self.memory_budget_mb
+            )
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,5 +154,26 @@ mod tests {
         for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
             assert!(RULES.resolve(None, Some(bad)).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_farm_says_when_a_worker_would_not_fit() {
+        let mut farm = FarmUse {
+            workers: 2,
+            max_workers: 20,
+            memory_given_mb: 4096,
+            memory_budget_mb: 8192,
+            default_limits: RULES.default,
+        };
+        assert_eq!(farm.memory_free_mb(), 4096);
+        assert_eq!(farm.refusal(), None);
+        farm.memory_given_mb = 7000;
+        let refusal = farm.refusal().unwrap();
+        assert!(
+            refusal.contains("1192 MiB of 8192 MiB are free"),
+            "{refusal}"
+        );
+        farm.workers = 20;
+        assert!(farm.refusal().unwrap().contains("full"));
     }
 }

@@ -1,5 +1,6 @@
 //! The dashboard: every worker of the farm as a card, and the form that creates one.
 
+use farm::limits::FarmUse;
 use farm::worker::Worker;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -18,6 +19,12 @@ use crate::login::LogoutButton;
 pub async fn list_workers() -> Result<Vec<Worker>, ServerFnError> {
     let service = expect_context::<farm::WorkerService>();
     service.list().await.map_err(ServerFnError::new)
+}
+
+#[server(prefix = "/rpc")]
+pub async fn farm_usage() -> Result<FarmUse, ServerFnError> {
+    let service = expect_context::<farm::WorkerService>();
+    service.usage().await.map_err(ServerFnError::new)
 }
 
 #[server(prefix = "/rpc")]
@@ -60,6 +67,24 @@ pub fn Dashboard() -> impl IntoView {
         },
         |_| list_workers(),
     );
+    let usage = Resource::new(
+        move || {
+            (
+                live.changes.get(),
+                create.version().get(),
+                delete.version().get(),
+            )
+        },
+        |_| farm_usage(),
+    );
+    // The latest usage, for the form's checks (which must not read the resource outside a
+    // Suspense).
+    let usage_now = RwSignal::new(None::<FarmUse>);
+    Effect::new(move || {
+        if let Some(Ok(latest)) = usage.get() {
+            usage_now.set(Some(latest));
+        }
+    });
     // The latest list, kept while a new one loads: the grid's terminals must not be torn down
     // and rebuilt on every update.
     let current = RwSignal::new(Vec::<Worker>::new());
@@ -112,6 +137,10 @@ pub fn Dashboard() -> impl IntoView {
                 "a worker with id '{}' already exists: choose another name",
                 spec.id
             ));
+        }
+        // The server would refuse it for want of room: said before the click.
+        if let Some(refusal) = usage_now.with(|u| u.as_ref().and_then(FarmUse::refusal)) {
+            return Err(refusal);
         }
         Ok(spec.id)
     };
@@ -173,6 +202,16 @@ pub fn Dashboard() -> impl IntoView {
                 </ActionForm>
                 {form_hint}
                 {create_error}
+                <Transition fallback=|| ()>
+                    {move || usage.get().and_then(Result::ok).map(|u| view! {
+                        <p class="farm-use" data-farm-use="">
+                            {format!(
+                                "{} of {} workers · {} of {} MiB memory given",
+                                u.workers, u.max_workers, u.memory_given_mb, u.memory_budget_mb
+                            )}
+                        </p>
+                    })}
+                </Transition>
             </section>
             <div class="view-switch">
                 <button

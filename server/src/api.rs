@@ -8,6 +8,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use farm::batch::BatchRequest;
+use farm::limits::FarmUse;
 use farm::worker::{NewWorker, Worker};
 use farm::{FarmError, WorkerService};
 use futures_util::StreamExt;
@@ -17,6 +18,11 @@ use crate::guard::{session_ended, Session};
 
 pub async fn list(State(service): State<WorkerService>) -> Result<Json<Vec<Worker>>, FarmError> {
     Ok(Json(service.list().await?))
+}
+
+/// `GET /api/farm`: how much of the farm is taken (workers, memory against the budget).
+pub async fn usage(State(service): State<WorkerService>) -> Result<Json<FarmUse>, FarmError> {
+    Ok(Json(service.usage().await?))
 }
 
 pub async fn get(

@@ -52,6 +52,7 @@ pub fn router(service: WorkerService, auth: Auth, https: bool) -> Router {
         .build();
     let api = Router::new()
         .route(farm::events::PATH, get(events::stream))
+        .route("/api/farm", get(api::usage))
         .route("/api/workers", get(api::list).post(api::create))
         .route("/api/workers/batch", post(api::batch))
         .route("/api/workers/{id}", get(api::get).delete(api::delete))

@@ -20,6 +20,7 @@ use crate::agent::AgentStatus;
 use crate::batch::{BatchAction, BatchRequest, BatchResult};
 use crate::config::Config;
 use crate::error::FarmError;
+use crate::limits::FarmUse;
 use crate::runtime::{DockerRuntime, LogRange, Removal, TerminalTarget, WorkerContainer};
 use crate::store::{EmbeddedStore, Setup, Store, WorkerRecord};
 use crate::worker::{is_valid_id, NewWorker, Worker, WorkerStatus};
@@ -180,11 +181,7 @@ impl WorkerService {
             let existing = self.runtime.list_workers().await?;
             self.room.seen(existing.len());
             check_room(&existing, &spec.id, self.config.max_workers)?;
-            let default_mb = self.config.limit_rules().default.memory_mb;
-            let given: u64 = existing
-                .iter()
-                .map(|w| u64::from(w.limits.map_or(default_mb, |l| l.memory_mb)))
-                .sum();
+            let given = self.memory_given(&existing);
             check_budget(given, u64::from(limits.memory_mb), self.memory_budget_mb)?;
             let direct_port = self.config.base_port.map(|base| free_port(base, &existing));
             self.runtime
@@ -232,6 +229,28 @@ impl WorkerService {
         }
         tracing::info!(worker = %id, "worker restarted");
         self.get(id).await
+    }
+
+    /// How much of the farm is taken: workers and the memory given to them.
+    pub async fn usage(&self) -> Result<FarmUse, FarmError> {
+        let existing = self.runtime.list_workers().await?;
+        Ok(FarmUse {
+            workers: existing.len(),
+            max_workers: self.config.max_workers,
+            memory_given_mb: self.memory_given(&existing),
+            memory_budget_mb: self.memory_budget_mb,
+            default_limits: self.config.limit_rules().default,
+        })
+    }
+
+    /// The sum of the workers' memory limits (a worker made before limits were recorded
+    /// counts as the default).
+    fn memory_given(&self, existing: &[WorkerContainer]) -> u64 {
+        let default_mb = self.config.limit_rules().default.memory_mb;
+        existing
+            .iter()
+            .map(|w| u64::from(w.limits.map_or(default_mb, |l| l.memory_mb)))
+            .sum()
     }
 
     /// Types `text` into the worker's tmux session and presses Enter, as a person at its

@@ -14,6 +14,11 @@ async fn a_create_past_the_memory_budget_is_refused_with_what_is_free() {
         .post("/api/workers", &json!({"name": "small", "memory_mb": 256}))
         .await;
     assert_eq!(first.status(), StatusCode::CREATED);
+    // The farm says what it has given and what is left.
+    let usage = farm.get_json("/api/farm").await;
+    assert_eq!(usage["workers"], 1, "{usage}");
+    assert_eq!(usage["memory_given_mb"], 256, "{usage}");
+    assert_eq!(usage["memory_budget_mb"], 700, "{usage}");
 
     let refused = farm
         .post("/api/workers", &json!({"name": "big", "memory_mb": 512}))
