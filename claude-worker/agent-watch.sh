@@ -4,13 +4,12 @@
 #   hook <the last hook event, one JSON line>        (claude-worker-agent-hook wrote it)
 #   command <the tmux pane's foreground program>     ("" when no session is open yet)
 #   screen <n>, then the pane's n visible lines
-# Hook events are looked for twice a second (a bash builtin read, no process started); the
-# pane, which costs a tmux call, every two seconds and whenever a hook fired.
+# Hook events are looked for twice a second (bash builtins only, no process started); the
+# pane, which costs a tmux call, every two seconds and whenever a hook fired. It ends when
+# its standard input closes (the dashboard went away).
 set -u
 dir="$HOME/.claude-worker"
 mkdir -p "$dir"
-tick="$dir/.tick.$$"
-mkfifo "$tick" && exec 3<>"$tick" && rm -f "$tick"
 last_hook="" last_command="-" last_screen="-" n=0
 while :; do
   hook=""
@@ -41,5 +40,8 @@ while :; do
     fi
   fi
   n=$((n + 1))
-  read -r -t 0.5 -u 3 _ || true
+  # The pause: standard input stays open and silent while the dashboard reads this; when the
+  # dashboard goes, it closes, and the watcher ends instead of staying behind in the worker.
+  read -r -t 0.5 _
+  [ $? = 1 ] && exit 0
 done

@@ -401,35 +401,43 @@ impl DockerRuntime {
     }
 
     /// Runs `command` in the worker (as its user) and streams what it prints on standard
-    /// output, until the command ends or the container stops. The worker only ever writes
-    /// into this stream: it gets no way into the dashboard.
+    /// output, until the command ends or the container stops; dropping the stream closes the
+    /// command's standard input. The worker only ever writes into this stream: it gets no
+    /// way into the dashboard.
     pub async fn exec_output(
         &self,
         id: &str,
         command: &[&str],
     ) -> Result<impl Stream<Item = Result<axum::body::Bytes, FarmError>> + Send + 'static, FarmError>
     {
-        let exec = self.create_exec(id, command).await?;
+        let exec = self.create_exec(id, command, true).await?;
         let started = self
             .docker
             .start_exec(&exec, None)
             .await
             .map_err(|e| self.exec_error(id, e))?;
-        let StartExecResults::Attached { output, .. } = started else {
+        let StartExecResults::Attached { output, input } = started else {
             return Err(FarmError::Docker("the command did not attach".into()));
         };
-        Ok(output.filter_map(|chunk| async move {
-            match chunk {
-                Ok(LogOutput::StdOut { message }) => Some(Ok(message)),
-                Ok(_) => None,
-                Err(e) => Some(Err(docker_error(e))),
-            }
-        }))
+        Ok(output
+            .filter_map(|chunk| async move {
+                match chunk {
+                    Ok(LogOutput::StdOut { message }) => Some(Ok(message)),
+                    Ok(_) => None,
+                    Err(e) => Some(Err(docker_error(e))),
+                }
+            })
+            // The command's standard input stays open, and silent, for as long as its output
+            // is read; it closes with the stream, which tells the command to end.
+            .map(move |chunk| {
+                let _open = &input;
+                chunk
+            }))
     }
 
     /// Runs `command` in the worker (as its user) to its end; returns its exit code.
     pub async fn exec(&self, id: &str, command: &[&str]) -> Result<i64, FarmError> {
-        let exec = self.create_exec(id, command).await?;
+        let exec = self.create_exec(id, command, false).await?;
         if let StartExecResults::Attached { mut output, .. } = self
             .docker
             .start_exec(&exec, None)
@@ -446,9 +454,15 @@ impl DockerRuntime {
         Ok(inspect.exit_code.unwrap_or(-1))
     }
 
-    async fn create_exec(&self, id: &str, command: &[&str]) -> Result<String, FarmError> {
+    async fn create_exec(
+        &self,
+        id: &str,
+        command: &[&str],
+        stdin: bool,
+    ) -> Result<String, FarmError> {
         let config = ExecConfig {
             cmd: Some(command.iter().map(|part| (*part).to_owned()).collect()),
+            attach_stdin: Some(stdin),
             attach_stdout: Some(true),
             attach_stderr: Some(true),
             ..Default::default()

@@ -81,6 +81,36 @@ async fn type_until(base: &str, id: &str, command: &str, needle: &str) -> String
 /// Kills the dashboard under a working session and a failed clone, starts it again with the
 /// same `settings`, and expects everything as it was. Container names are the engine's, so
 /// the workers' names carry `tag`.
+/// How many agent watchers run in the container, polled until `wanted` says yes.
+async fn wait_for_watchers(container: &str, wanted: impl Fn(usize) -> bool) {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let listed = crate::support::docker(&[
+            "exec",
+            container,
+            "sh",
+            "-c",
+            "cat /proc/[0-9]*/cmdline | tr '\\0' ' ' ; true",
+        ]);
+        let count = listed.matches("bin/claude-worker-agent-watch").count();
+        if wanted(count) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{count} agent watcher(s) in {container}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+fn without_agents(mut workers: Value) -> Value {
+    for worker in workers.as_array_mut().unwrap() {
+        worker.as_object_mut().unwrap().remove("agent");
+    }
+    workers
+}
+
 async fn survives_being_killed(tag: &str, settings: &[&str]) {
     let instance = format!("cwf-test-restart-{}", token());
     let cleanup = InstanceCleanup(instance.clone());
@@ -126,10 +156,19 @@ async fn survives_being_killed(tag: &str, settings: &[&str]) {
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     };
+    // The first dashboard watched the survivor's agent (a process inside the worker).
+    let container = format!("claude-worker-{survivor}");
+    wait_for_watchers(&container, |n| n > 0).await;
     first.kill();
+    // Its watcher does not outlive it.
+    wait_for_watchers(&container, |n| n == 0).await;
 
     let second = Dashboard::start(&instance, settings).await;
-    assert_eq!(second.workers().await, before);
+    // Everything as it was, but the agents' status, which the new dashboard learns anew.
+    assert_eq!(
+        without_agents(second.workers().await),
+        without_agents(before)
+    );
     let screen = type_until(
         &second.base,
         &survivor,
