@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 use crate::errors::message;
+use crate::layout::toggle_id;
 
 #[server(prefix = "/rpc", input = Json)]
 pub async fn batch_workers(request: BatchRequest) -> Result<Vec<BatchResult>, ServerFnError> {
@@ -23,13 +24,7 @@ pub struct Selection {
 
 impl Selection {
     pub fn toggle(&self, id: &str) {
-        self.ids.update(|ids| {
-            if let Some(at) = ids.iter().position(|i| i == id) {
-                ids.remove(at);
-            } else {
-                ids.push(id.to_owned());
-            }
-        });
+        self.ids.update(|ids| toggle_id(ids, id));
     }
 }
 

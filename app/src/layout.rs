@@ -45,13 +45,7 @@ impl Layout {
 
     /// Adds the worker's tile, or removes it if it has one.
     pub fn toggle(&self, id: &str) {
-        self.tiles.update(|tiles| {
-            if let Some(at) = tiles.iter().position(|t| t == id) {
-                tiles.remove(at);
-            } else {
-                tiles.push(id.to_owned());
-            }
-        });
+        self.tiles.update(|tiles| toggle_id(tiles, id));
         if self.maximised.get_untracked().as_deref() == Some(id) {
             self.maximised.set(None);
         }
@@ -91,6 +85,15 @@ impl Layout {
 #[cfg(feature = "hydrate")]
 fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// Adds `id` to the list, or takes it out if it is there.
+pub fn toggle_id(ids: &mut Vec<String>, id: &str) {
+    if let Some(at) = ids.iter().position(|i| i == id) {
+        ids.remove(at);
+    } else {
+        ids.push(id.to_owned());
+    }
 }
 
 #[cfg(test)]

@@ -90,6 +90,16 @@ impl Certificate {
             .unwrap()
     }
 
+    /// The login page's status over https.
+    async fn login_page(&self, base: &str) -> StatusCode {
+        self.http()
+            .get(format!("https://{base}/login"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+
     async fn farm(&self) -> TestFarm {
         let (cert, key) = (self.cert(), self.key());
         TestFarm::start_with(&[
@@ -193,13 +203,7 @@ async fn plain_http_to_the_https_port_gets_nothing() {
     let plain = reqwest::get(format!("http://{}/api/workers", farm.base)).await;
     assert!(plain.is_err(), "plain http was answered: {plain:?}");
     // And the dashboard still serves https afterwards.
-    let answer = certificate
-        .http()
-        .get(format!("https://{}/login", farm.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), StatusCode::OK);
+    assert_eq!(certificate.login_page(&farm.base).await, StatusCode::OK);
 }
 
 /// Handshakes happen beside the accept loop: connections that never say a word do not keep
@@ -218,13 +222,7 @@ async fn silent_connections_keep_no_one_out() {
         .await
         .unwrap();
 
-    let answer = certificate
-        .http()
-        .get(format!("https://{}/login", farm.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), StatusCode::OK);
+    assert_eq!(certificate.login_page(&farm.base).await, StatusCode::OK);
     // The silent ones are still waiting for their handshake: the answer did not wait for
     // their deadline to pass.
     for stream in silent.iter().chain([&half]) {
