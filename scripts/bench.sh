@@ -14,4 +14,5 @@ export WORKER_IMAGE="$TEST_WORKER_IMAGE"
 cargo bench -p server --bench create_to_ready
 cargo bench -p server --bench terminal
 cargo bench -p server --bench load
+cargo bench -p server --bench agent_status
 "$REPO_ROOT/scripts/with-farm.sh" node end2end/bench/keystroke.mjs

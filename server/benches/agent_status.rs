@@ -14,12 +14,16 @@
 //!
 //! The hooks run inside each worker, as Claude Code runs them: a loop started in the
 //! container pipes the hook's JSON into `claude-worker-agent-hook`. `AGENT_BENCH_HOOKS=exec`
-//! fires them from the bench instead, one `docker exec -i` each (20 a second; the docker CLI
-//! and runc then take much of a core, on both sides of the comparison).
+//! fires them from the bench instead, one `docker exec -i` each (up to 20 a second; a
+//! worker whose last hook still runs skips its turn). On 2 vCPUs the docker CLI, dockerd and
+//! runc then take more than a core, on both sides of the comparison, and the dashboard
+//! reads three `exec_*` events per hook.
 //!
-//! One page is open on the dashboard in every phase: it follows `/api/events` and lists the
-//! workers again on every event, as the dashboard's page does (`AGENT_BENCH_PAGE=0` leaves
-//! it out); a status change reaches the dashboard's CPU mostly through that list.
+//! No page is open: what is measured is the dashboard following the agents by itself. With
+//! `AGENT_BENCH_PAGE=1` one page is open in every phase: it follows `/api/events` and lists
+//! the workers again on every `workers` event, as the dashboard's page does, so that each
+//! status change costs the list it brings. An open page also makes the dashboard follow
+//! every worker's Docker stats for the gauges, in both the "on" and the "off" phases.
 //!
 //! Measured over each window: the dashboard's utime+stime (`/proc/<pid>/stat`) as % of one
 //! core and its resident memory; the workers' containers (their cgroup's CPU usage, read
@@ -85,11 +89,14 @@ const READ_CPU: &str = r#"usage=$(cat /sys/fs/cgroup/cpuacct/cpuacct.usage 2>/de
 pat=claude-worker-agent
 ticks=0
 for d in /proc/[0-9]*; do
-  cmd=$(tr '\0' ' ' <"$d/cmdline" 2>/dev/null) || continue
+  cmd=$(tr '\0' ' ' 2>/dev/null <"$d/cmdline") || continue
   case "$cmd" in
     *"$pat"-watch*)
-      set -- $(sed 's/.*) //' "$d/stat")
-      ticks=$((ticks + ${12} + ${13} + ${14} + ${15}));;
+      stat=$(cat "$d/stat" 2>/dev/null) || continue
+      set -- ${stat##*) }
+      # The watcher itself (docker exec started it: no parent in here), not its subshells,
+      # whose time it gets when it waits for them.
+      [ "$2" = 0 ] && ticks=$((ticks + ${12} + ${13} + ${14} + ${15}));;
   esac
 done
 echo "$usage $ticks"
@@ -262,42 +269,52 @@ fn make_busy(ids: &[String], hooks_from_bench: bool) {
     }
 }
 
-/// Fires one hook a second per worker from the bench, `docker exec -i` each, until `stop`.
-fn fire_hooks_from_bench(ids: Vec<String>, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+/// Fires one hook a second per worker from the bench, `docker exec -i` each, until `stop`;
+/// a worker whose last hook is still running skips its turn. Returns (fired, skipped).
+fn fire_hooks_from_bench(
+    ids: Vec<String>,
+    stop: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<(usize, usize)> {
     std::thread::spawn(move || {
         let slot = Duration::from_secs(1) / ids.len() as u32;
         let started = Instant::now();
-        let mut running: Vec<Child> = Vec::new();
-        let mut fired = 0u32;
+        let mut running: Vec<Option<Child>> = ids.iter().map(|_| None).collect();
+        let (mut turns, mut fired, mut skipped) = (0u32, 0, 0);
         while !stop.load(Ordering::Relaxed) {
-            let worker = &ids[fired as usize % ids.len()];
-            let round = fired as usize / ids.len();
-            let event = if round.is_multiple_of(2) {
-                "UserPromptSubmit"
+            let i = turns as usize % ids.len();
+            let round = turns as usize / ids.len();
+            let busy = running[i]
+                .as_mut()
+                .is_some_and(|hook| matches!(hook.try_wait(), Ok(None)));
+            if busy {
+                skipped += 1;
             } else {
-                "Stop"
-            };
-            let mut hook = Command::new("docker")
-                .args(["exec", "-i", &container(worker), HOOK])
-                .stdin(Stdio::piped())
-                .stdout(Stdio::null())
-                .spawn()
-                .unwrap();
-            hook.stdin
-                .take()
-                .unwrap()
-                .write_all(hook_input(event).as_bytes())
-                .unwrap();
-            running.push(hook);
-            running.retain_mut(|c| c.try_wait().unwrap().is_none());
-            fired += 1;
-            if let Some(wait) = (started + slot * fired).checked_duration_since(Instant::now()) {
+                let event = if round.is_multiple_of(2) {
+                    "UserPromptSubmit"
+                } else {
+                    "Stop"
+                };
+                let mut hook = Command::new("docker")
+                    .args(["exec", "-i", &container(&ids[i]), HOOK])
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::null())
+                    .spawn()
+                    .unwrap();
+                let mut stdin = hook.stdin.take().unwrap();
+                stdin.write_all(hook_input(event).as_bytes()).ok();
+                drop(stdin);
+                running[i] = Some(hook);
+                fired += 1;
+            }
+            turns += 1;
+            if let Some(wait) = (started + slot * turns).checked_duration_since(Instant::now()) {
                 std::thread::sleep(wait);
             }
         }
-        for mut hook in running {
+        for mut hook in running.into_iter().flatten() {
             hook.wait().ok();
         }
+        (fired, skipped)
     })
 }
 
@@ -311,8 +328,14 @@ async fn open_page(base: String, lists: Arc<AtomicU64>) {
         .await
         .unwrap();
     while let Ok(Some(chunk)) = events.chunk().await {
-        if !chunk.windows(6).any(|w| w == b"event:") {
-            continue; // a keep-alive
+        // Keep-alives and `gauges` events change no list.
+        let text = String::from_utf8_lossy(&chunk);
+        let changed = text.lines().any(|line| {
+            line.strip_prefix("event:")
+                .is_some_and(|event| event.trim() == farm::events::WORKERS_CHANGED)
+        });
+        if !changed {
+            continue;
         }
         let listed = http
             .get(format!("http://{base}/api/workers"))
@@ -343,9 +366,9 @@ fn ticks_of(pid: &str, with_children: bool) -> Option<u64> {
     })
 }
 
-/// The Docker engine's processes: dockerd, containerd and every containerd shim.
-fn engine_ticks() -> u64 {
-    let mut ticks = 0;
+/// The Docker engine's processes: dockerd, containerd and every containerd shim, in ticks.
+fn engine_ticks() -> [u64; 3] {
+    let mut ticks = [0; 3];
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         let pid = entry.file_name().to_string_lossy().into_owned();
         if !pid.bytes().all(|b| b.is_ascii_digit()) {
@@ -354,10 +377,13 @@ fn engine_ticks() -> u64 {
         let Ok(comm) = std::fs::read_to_string(format!("/proc/{pid}/comm")) else {
             continue;
         };
-        let comm = comm.trim();
-        if comm == "dockerd" || comm == "containerd" || comm.starts_with("containerd-shim") {
-            ticks += ticks_of(&pid, true).unwrap_or(0);
-        }
+        let part = match comm.trim() {
+            "dockerd" => 0,
+            "containerd" => 1,
+            c if c.starts_with("containerd-shim") => 2,
+            _ => continue,
+        };
+        ticks[part] += ticks_of(&pid, true).unwrap_or(0);
     }
     ticks
 }
@@ -375,7 +401,8 @@ struct Measured {
     dashboard: f64,
     resident_kib: u64,
     lists_per_s: f64,
-    engine: f64,
+    /// dockerd, containerd, the shims.
+    engine: [f64; 3],
     containers: f64,
     watchers: f64,
 }
@@ -418,7 +445,7 @@ async fn measure(
         dashboard: percent(dashboard_after - dashboard_before, window),
         resident_kib,
         lists_per_s: (lists_after - lists_before) as f64 / window,
-        engine: percent(engine_after - engine_before, window),
+        engine: std::array::from_fn(|i| percent(engine_after[i] - engine_before[i], window)),
         containers: container_ns as f64 / 1e9 / workers_window * 100.0,
         watchers: percent(watcher_ticks, workers_window),
     }
@@ -514,7 +541,11 @@ async fn run_farm(
     check_statuses(&dashboard.base, tracking, &["idle", "working"]).await;
     stop.store(true, Ordering::Relaxed);
     if let Some(firing) = firing {
-        firing.join().unwrap();
+        let (fired, skipped) = firing.join().unwrap();
+        println!(
+            "  hooks fired from the bench: {fired}, turns skipped (the worker's last hook still \
+             running): {skipped}"
+        );
     }
     let others = other_containers(&ids);
     if others > 0 {
@@ -532,7 +563,7 @@ async fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(60);
-    let page = std::env::var("AGENT_BENCH_PAGE").map_or(true, |v| v != "0");
+    let page = std::env::var("AGENT_BENCH_PAGE").is_ok_and(|v| v == "1");
     let hooks_from_bench = std::env::var("AGENT_BENCH_HOOKS").is_ok_and(|v| v == "exec");
     println!(
         "agent status tracking: {WORKERS} workers, windows of {seconds} s, {} open page, \
@@ -559,21 +590,35 @@ async fn main() {
         ("4. on, busy", &on_busy),
     ];
     for (label, m) in rows {
+        let lists = if page {
+            format!("{:.1}", m.lists_per_s)
+        } else {
+            "-".to_owned()
+        };
         println!(
-            "| {label} | {:.2} | {} KiB | {:.1} | {:.1} | {:.2} | {:.1} |",
-            m.dashboard, m.resident_kib, m.lists_per_s, m.containers, m.watchers, m.engine
+            "| {label} | {:.2} | {} KiB | {lists} | {:.1} | {:.2} | {:.1} |",
+            m.dashboard,
+            m.resident_kib,
+            m.containers,
+            m.watchers,
+            m.engine.iter().sum::<f64>()
         );
     }
     println!();
     for (label, off, on) in [("idle", &off_idle, &on_idle), ("busy", &off_busy, &on_busy)] {
+        let engine = |i: usize| on.engine[i] - off.engine[i];
         println!(
             "{label}: dashboard {:.2}x ({:+.2} points of a core), workers' containers {:+.1} points \
-             (watchers {:.2}), engine {:+.1} points, resident {:+} KiB",
+             (watchers {:.2}), engine {:+.1} points (dockerd {:+.1}, containerd {:+.1}, \
+             shims {:+.1}), resident {:+} KiB",
             on.dashboard / off.dashboard,
             on.dashboard - off.dashboard,
             on.containers - off.containers,
             on.watchers,
-            on.engine - off.engine,
+            engine(0) + engine(1) + engine(2),
+            engine(0),
+            engine(1),
+            engine(2),
             on.resident_kib as i64 - off.resident_kib as i64
         );
     }
