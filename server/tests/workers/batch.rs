@@ -12,12 +12,13 @@ use crate::{open_terminal, run_until};
 #[tokio::test]
 async fn a_prompt_restart_and_delete_for_several_workers_at_once() {
     let farm = TestFarm::start().await;
-    for name in ["one", "two", "idle"] {
+    for name in ["batch-one", "batch-two", "batch-idle"] {
         assert_eq!(farm.create(name).await.status(), StatusCode::CREATED);
     }
-    // "one" and "two" have a session (their terminal was opened); "idle" has none yet.
-    let mut one = open_terminal(&farm.base, "one", &[]).await.unwrap();
-    let mut two = open_terminal(&farm.base, "two", &[]).await.unwrap();
+    // "batch-one" and "batch-two" have a session (their terminal was opened); "batch-idle"
+    // has none yet. (Container names are the engine's, shared by every test farm.)
+    let mut one = open_terminal(&farm.base, "batch-one", &[]).await.unwrap();
+    let mut two = open_terminal(&farm.base, "batch-two", &[]).await.unwrap();
     run_until(&mut one, "echo up-$((1+1))\r", "up-2").await;
     run_until(&mut two, "echo up-$((1+1))\r", "up-2").await;
 
@@ -25,7 +26,7 @@ async fn a_prompt_restart_and_delete_for_several_workers_at_once() {
     let refused = farm
         .post(
             "/api/workers/batch",
-            &json!({"ids": ["one", "two"], "action": "prompt", "text": "echo a\necho b"}),
+            &json!({"ids": ["batch-one", "batch-two"], "action": "prompt", "text": "echo a\necho b"}),
         )
         .await;
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
@@ -38,17 +39,17 @@ async fn a_prompt_restart_and_delete_for_several_workers_at_once() {
     let sent = farm
         .post(
             "/api/workers/batch",
-            &json!({"ids": ["one", "two", "idle", "ghost"], "action": "prompt", "text": "echo sent-to-$((6*7))"}),
+            &json!({"ids": ["batch-one", "batch-two", "batch-idle", "ghost"], "action": "prompt", "text": "echo sent-to-$((6*7))"}),
         )
         .await;
     assert_eq!(sent.status(), StatusCode::OK);
     let results: Value = sent.json().await.unwrap();
     let results = results["results"].as_array().unwrap().clone();
     let by_id = |id: &str| results.iter().find(|r| r["id"] == id).unwrap().clone();
-    assert_eq!(by_id("one")["ok"], true, "{results:?}");
-    assert_eq!(by_id("two")["ok"], true, "{results:?}");
-    assert_eq!(by_id("idle")["code"], "no_session", "{results:?}");
-    assert!(by_id("idle")["error"]
+    assert_eq!(by_id("batch-one")["ok"], true, "{results:?}");
+    assert_eq!(by_id("batch-two")["ok"], true, "{results:?}");
+    assert_eq!(by_id("batch-idle")["code"], "no_session", "{results:?}");
+    assert!(by_id("batch-idle")["error"]
         .as_str()
         .unwrap()
         .contains("open its terminal"));
@@ -60,7 +61,7 @@ async fn a_prompt_restart_and_delete_for_several_workers_at_once() {
     let restarted = farm
         .post(
             "/api/workers/batch",
-            &json!({"ids": ["one", "two"], "action": "restart"}),
+            &json!({"ids": ["batch-one", "batch-two"], "action": "restart"}),
         )
         .await;
     let restarted: Value = restarted.json().await.unwrap();
@@ -76,7 +77,7 @@ async fn a_prompt_restart_and_delete_for_several_workers_at_once() {
     let deleted = farm
         .post(
             "/api/workers/batch",
-            &json!({"ids": ["one", "two", "idle"], "action": "delete"}),
+            &json!({"ids": ["batch-one", "batch-two", "batch-idle"], "action": "delete"}),
         )
         .await;
     let deleted: Value = deleted.json().await.unwrap();
