@@ -43,18 +43,17 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use farm::ttyd;
-use futures_util::SinkExt;
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::Message;
 
 #[path = "../tests/shared/client.rs"]
 mod client;
 #[path = "shared/dashboard.rs"]
 mod dashboard;
+#[path = "shared/shell.rs"]
+mod shell;
 
-use client::Socket;
 use dashboard::{Dashboard, PATIENCE};
+use shell::{send, until_the_shell_answers};
 
 const WORKERS: usize = 20;
 const WARM_UP: Duration = Duration::from_secs(10);
@@ -158,13 +157,6 @@ fn hook_input(event: &str) -> String {
     input.to_string()
 }
 
-async fn send(socket: &mut Socket, keys: &str) {
-    socket
-        .send(Message::binary(ttyd::input(keys.as_bytes())))
-        .await
-        .unwrap();
-}
-
 /// Waits until tmux reports `claude` as the pane's program in every worker.
 fn wait_for_stand_ins(ids: &[String]) {
     for_all(ids, |id| {
@@ -220,19 +212,7 @@ async fn start_farm(tracking: bool) -> (Dashboard, Vec<String>) {
     }
     for id in &ids {
         let mut terminal = client::open_terminal(base, id, &[]).await.unwrap();
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            send(&mut terminal, "echo agent-ready-$((6*7))\r").await;
-            let seen = tokio::time::timeout(
-                Duration::from_secs(3),
-                client::read_past(&mut terminal, "agent-ready-42", PATIENCE),
-            )
-            .await;
-            if seen.is_ok() {
-                break;
-            }
-            assert!(Instant::now() < deadline, "{id} never answered");
-        }
+        until_the_shell_answers(&mut terminal, "agent-ready", id).await;
         send(&mut terminal, &format!("{IDLE_AGENT}\r")).await;
         client::read_past(&mut terminal, "exec -a claude", PATIENCE).await;
         terminal.close(None).await.ok();

@@ -12,17 +12,19 @@
 use std::time::{Duration, Instant};
 
 use farm::ttyd::{self, ServerMessage};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::Message;
 
 #[path = "../tests/shared/client.rs"]
 mod client;
 #[path = "shared/dashboard.rs"]
 mod dashboard;
+#[path = "shared/shell.rs"]
+mod shell;
 
 use client::Socket;
 use dashboard::{Dashboard, PATIENCE};
+use shell::{send, until_the_shell_answers};
 
 const WORKERS: usize = 20;
 const VIEWERS: usize = 5;
@@ -32,13 +34,6 @@ const FLOOD: usize = 60;
 
 async fn open(base: &str, id: &str) -> Socket {
     client::open_terminal(base, id, &[]).await.unwrap()
-}
-
-async fn send(socket: &mut Socket, keys: &str) {
-    socket
-        .send(Message::binary(ttyd::input(keys.as_bytes())))
-        .await
-        .unwrap();
 }
 
 /// What one viewer saw: bytes of output, and whether it stayed connected until it saw the
@@ -110,19 +105,7 @@ async fn soak(dashboard: &Dashboard, http: &reqwest::Client, seconds: u64) {
     // a connection that reads nothing is dropped by the proxy as a stalled viewer.
     for i in 0..WORKERS {
         let mut control = open(base, &format!("load-{i}")).await;
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            send(&mut control, "echo load-ready-$((6*7))\r").await;
-            let seen = tokio::time::timeout(
-                Duration::from_secs(3),
-                client::read_past(&mut control, "load-ready-42", PATIENCE),
-            )
-            .await;
-            if seen.is_ok() {
-                break;
-            }
-            assert!(Instant::now() < deadline, "worker {i} never answered");
-        }
+        until_the_shell_answers(&mut control, "load-ready", &format!("worker {i}")).await;
         // A line every 10 ms or so, without end: ~20 KB/s of output per worker.
         send(&mut control, "while :; do seq 1 20; sleep 0.05; done\r").await;
         control.close(None).await.ok();

@@ -24,9 +24,12 @@ use tokio_tungstenite::tungstenite::Message;
 mod client;
 #[path = "shared/dashboard.rs"]
 mod dashboard;
+#[path = "shared/shell.rs"]
+mod shell;
 
 use client::Socket;
 use dashboard::{Dashboard, PATIENCE};
+use shell::{send, until_the_shell_answers};
 
 /// Keystrokes measured per path, in interleaved blocks.
 const KEYSTROKES: usize = 1000;
@@ -61,13 +64,6 @@ async fn open(endpoint: &Endpoint) -> Socket {
     socket
 }
 
-async fn send(socket: &mut Socket, keys: &str) {
-    socket
-        .send(Message::binary(ttyd::input(keys.as_bytes())))
-        .await
-        .unwrap();
-}
-
 async fn read_past(socket: &mut Socket, needle: &str) -> usize {
     client::read_past(socket, needle, PATIENCE).await
 }
@@ -79,16 +75,7 @@ async fn drain(socket: &mut Socket) {
 
 /// A shell prompt that answers: types a command until its output shows.
 async fn ready(socket: &mut Socket) {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        send(socket, "echo bench-ready-$((20+22))\r").await;
-        let seen =
-            tokio::time::timeout(Duration::from_secs(3), read_past(socket, "bench-ready-42")).await;
-        if seen.is_ok() {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the shell never answered");
-    }
+    until_the_shell_answers(socket, "bench-ready", "the shell").await;
     drain(socket).await;
 }
 
