@@ -28,8 +28,10 @@ const TERMINAL_OPTIONS: &str = r##"{
     "theme": { "background": "#0b0d10", "foreground": "#d8dee9", "cursor": "#f0c674" }
 }"##;
 
-/// First pause before reconnecting; it doubles on every failed attempt.
-const RETRY_FIRST_MS: i32 = 250;
+/// First pause before reconnecting; it doubles on every failed attempt. Longer than the
+/// dashboard's gap between two `workers` events (250 ms): a worker deleted elsewhere leaves
+/// the page before its terminal knocks again on a door that is gone.
+const RETRY_FIRST_MS: i32 = 500;
 /// Longest pause between two attempts.
 const RETRY_MAX_MS: i32 = 8_000;
 
