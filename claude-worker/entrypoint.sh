@@ -51,8 +51,10 @@ if [ -n "${GIT_REPO:-}" ]; then
 fi
 
 # ttyd asks for the credential the dashboard gave this worker (other workers share its
-# network); the shell does not inherit it.
-set -- --writable --port 7681 --ping-interval 20
+# network); the shell does not inherit it. ttyd prints its configuration, the credential
+# included, as notices at start: errors and warnings only (--debug 3), so that the
+# container's log, which the dashboard serves, holds no secret.
+set -- --writable --port 7681 --ping-interval 20 --debug 3
 if [ -n "${TTYD_CREDENTIAL:-}" ]; then
   set -- "$@" --credential "$TTYD_CREDENTIAL"
 fi

@@ -12,8 +12,11 @@ pub const MAX_IDS: usize = 100;
 pub const MAX_PROMPT_CHARS: usize = 10_000;
 
 /// `{"ids": ["a", "b"], "action": "prompt", "text": "run the tests"}`, or
-/// `"action": "restart"` / `"delete"`.
+/// `"action": "restart"` / `"delete"`. Read through [`WireRequest`]: serde cannot refuse
+/// unknown fields beside a flattened enum, and a typo such as `"force": true` must be an
+/// error, not ignored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "WireRequest")]
 pub struct BatchRequest {
     pub ids: Vec<String>,
     #[serde(flatten)]
@@ -29,6 +32,49 @@ pub enum BatchAction {
     },
     Restart,
     Delete,
+}
+
+/// The request as it arrives, every field named: anything else is refused.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireRequest {
+    ids: Vec<String>,
+    action: String,
+    #[serde(default)]
+    text: Option<String>,
+}
+
+impl TryFrom<WireRequest> for BatchRequest {
+    type Error = InvalidInput;
+
+    fn try_from(wire: WireRequest) -> Result<BatchRequest, InvalidInput> {
+        let action = match (wire.action.as_str(), wire.text) {
+            ("prompt", Some(text)) => BatchAction::Prompt { text },
+            ("prompt", None) => {
+                return Err(InvalidInput(
+                    "a prompt needs its text: add \"text\": \"…\"".into(),
+                ))
+            }
+            ("restart" | "delete", Some(_)) => {
+                return Err(InvalidInput(format!(
+                    "\"text\" goes only with \"action\": \"prompt\", not \"{}\"",
+                    wire.action
+                )))
+            }
+            ("restart", None) => BatchAction::Restart,
+            ("delete", None) => BatchAction::Delete,
+            (other, _) => {
+                return Err(InvalidInput(format!(
+                    "unknown action '{}': use \"prompt\", \"restart\" or \"delete\"",
+                    other.chars().take(32).collect::<String>()
+                )))
+            }
+        };
+        Ok(BatchRequest {
+            ids: wire.ids,
+            action,
+        })
+    }
 }
 
 /// What happened to one worker.
@@ -147,8 +193,26 @@ mod tests {
         let delete: BatchRequest =
             serde_json::from_str(r#"{"ids":["a"],"action":"delete"}"#).unwrap();
         assert_eq!(delete.action, BatchAction::Delete);
-        assert!(
-            serde_json::from_str::<BatchRequest>(r#"{"ids":["a"],"action":"format"}"#).is_err()
+        for (body, expected) in [
+            (r#"{"ids":["a"],"action":"format"}"#, "unknown action"),
+            (
+                r#"{"ids":["a"],"action":"delete","force":true}"#,
+                "unknown field `force`",
+            ),
+            (r#"{"ids":["a"],"action":"prompt"}"#, "needs its text"),
+            (
+                r#"{"ids":["a"],"action":"restart","text":"x"}"#,
+                "only with",
+            ),
+        ] {
+            let error = serde_json::from_str::<BatchRequest>(body).unwrap_err();
+            assert!(error.to_string().contains(expected), "{body}: {error}");
+        }
+        // What the page sends comes back the same.
+        let sent = serde_json::to_string(&prompt(&["a"], "hi")).unwrap();
+        assert_eq!(
+            serde_json::from_str::<BatchRequest>(&sent).unwrap(),
+            prompt(&["a"], "hi")
         );
     }
 }

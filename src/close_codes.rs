@@ -1,6 +1,9 @@
 //! Websocket close codes the terminal proxy sends to browsers, so the page can tell a stopped
 //! worker from a network hiccup. Shared with the WASM front end.
 
+/// The browser sent a frame or message larger than the proxy takes (RFC 6455's "message too
+/// big").
+pub const MESSAGE_TOO_BIG: u16 = 1009;
 /// The worker's ttyd cannot be reached: the worker is stopped or still starting.
 pub const TERMINAL_UNREACHABLE: u16 = 4502;
 /// ttyd broke the connection without a close frame.

@@ -7,6 +7,7 @@ pub mod batch;
 pub mod close_codes;
 pub mod events;
 pub mod gauges;
+pub mod git_url;
 pub mod limits;
 pub mod ttyd;
 pub mod worker;

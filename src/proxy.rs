@@ -71,6 +71,8 @@ enum Ending {
     Stalled(Stalled),
     /// The browser's login session ended (logout).
     SessionEnded,
+    /// The browser sent a frame or message over [`MAX_MESSAGE_BYTES`].
+    TooBig,
 }
 
 /// Relays `client` to the worker's ttyd until either side closes or `session_ended`
@@ -115,7 +117,11 @@ pub async fn relay(
                 }
             }
             from_client = client_rx.next() => {
-                let Some(Ok(message)) = from_client else { break Ending::Closed };
+                let message = match from_client {
+                    Some(Ok(message)) => message,
+                    Some(Err(e)) if too_big(&e) => break Ending::TooBig,
+                    Some(Err(_)) | None => break Ending::Closed,
+                };
                 match to_ttyd(message, &auth_token) {
                     Forward::Send(message) => {
                         if up_tx.send(message).await.is_err() { break Ending::Closed }
@@ -140,6 +146,10 @@ pub async fn relay(
             close_frame(close_codes::VIEWER_TOO_SLOW, "too slow: reconnect")
         }
         Ending::SessionEnded => close_frame(close_codes::SESSION_ENDED, "logged out"),
+        Ending::TooBig => close_frame(
+            close_codes::MESSAGE_TOO_BIG,
+            "message too big: at most 1 MiB at once",
+        ),
         Ending::Closed | Ending::Stalled(Stalled::Gone) => {
             client_tx.close().await.ok();
             return;
@@ -150,6 +160,15 @@ pub async fn relay(
     tokio::time::timeout(Duration::from_secs(1), closing)
         .await
         .ok();
+}
+
+/// Whether reading from the browser failed on the size cap (frame or message).
+fn too_big(error: &axum::Error) -> bool {
+    let cause = std::error::Error::source(error);
+    matches!(
+        cause.and_then(|c| c.downcast_ref::<tung::Error>()),
+        Some(tung::Error::Capacity(_))
+    )
 }
 
 /// Whether the relay goes on after a batch.
@@ -231,6 +250,7 @@ async fn connect(addr: SocketAddr, auth_token: &str) -> Result<Upstream, tung::E
         }
         let config = WebSocketConfig::default()
             .max_message_size(Some(MAX_MESSAGE_BYTES * 16))
+            .max_frame_size(Some(MAX_MESSAGE_BYTES * 16))
             .read_buffer_size(READ_BUFFER_BYTES)
             .write_buffer_size(0);
         match tokio_tungstenite::connect_async_with_config(request, Some(config), true).await {

@@ -24,9 +24,10 @@ use futures_util::{Stream, StreamExt};
 use crate::config::{Config, Secret};
 use crate::error::FarmError;
 use crate::gauges::Gauge;
+use crate::git_url::redact_credentials;
 use crate::labels;
 use crate::limits::Limits;
-use crate::worker::{redact_credentials, WorkerSpec, WorkerStatus};
+use crate::worker::{WorkerSpec, WorkerStatus};
 
 /// Seconds a worker gets to stop on restart before it is killed; tmux and ttyd stop at once.
 pub const RESTART_GRACE_SECS: i32 = 5;

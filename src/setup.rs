@@ -3,8 +3,8 @@
 //! Logs rather than a file in the container: Docker keeps them across restarts of the
 //! dashboard and they need no exec into the worker.
 
+use crate::git_url::redact_credentials;
 use crate::store::Setup;
-use crate::worker::redact_credentials;
 
 /// First line of every start of the container: what came before belongs to an earlier run.
 pub const STARTING: &str = "claude-worker: starting";

@@ -4,14 +4,13 @@
 use serde::{Deserialize, Serialize};
 
 use crate::agent::AgentStatus;
+use crate::git_url::check_git_url;
 use crate::limits::Limits;
 
 /// Longest display name accepted, in characters.
 pub const MAX_NAME_CHARS: usize = 64;
 /// Longest id (slug) derived from a name; Docker names allow far more, people read less.
 pub const MAX_ID_CHARS: usize = 40;
-/// Longest git URL accepted, in bytes.
-pub const MAX_GIT_URL_BYTES: usize = 2048;
 
 /// A worker: one container running Claude Code in a shared tmux session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -188,71 +187,6 @@ pub fn is_valid_id(id: &str) -> bool {
     slug(id).as_deref() == Some(id)
 }
 
-/// Accepts `https://`, `http://`, `ssh://` and scp-like `user@host:path` URLs only. Refuses
-/// anything git could read as an option, a local path or a remote helper (`ext::`, `file://`).
-pub fn check_git_url(url: &str) -> Result<&str, InvalidInput> {
-    if url.len() > MAX_GIT_URL_BYTES {
-        return Err(InvalidInput(format!(
-            "the git URL is too long: use at most {MAX_GIT_URL_BYTES} bytes"
-        )));
-    }
-    if url.starts_with('-') {
-        return Err(InvalidInput("the git URL must not start with '-'".into()));
-    }
-    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(InvalidInput(
-            "the git URL contains spaces or control characters: remove them".into(),
-        ));
-    }
-    let refuse = || {
-        InvalidInput(format!(
-            "unsupported git URL '{}': use https://host/path, http://host/path, ssh://host/path or user@host:path",
-            redact_credentials(url)
-        ))
-    };
-    if url.contains("::") {
-        return Err(refuse());
-    }
-    if let Some((scheme, rest)) = url.split_once("://") {
-        if !matches!(scheme, "https" | "http" | "ssh") {
-            return Err(refuse());
-        }
-        let authority = rest.split('/').next().unwrap_or("");
-        let host = authority.rsplit('@').next().unwrap_or("");
-        if host.is_empty() || host.starts_with('-') || !rest.contains('/') {
-            return Err(refuse());
-        }
-        return Ok(url);
-    }
-    // scp-like: user@host:path, where user and host are plain names.
-    let (user_host, path) = url.split_once(':').ok_or_else(refuse)?;
-    let (user, host) = user_host.split_once('@').ok_or_else(refuse)?;
-    let plain = |s: &str| {
-        !s.is_empty()
-            && !s.starts_with('-')
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
-    };
-    if !plain(user) || !plain(host) || path.is_empty() {
-        return Err(refuse());
-    }
-    Ok(url)
-}
-
-/// The URL with its credentials replaced, for display, logs and labels: any user part of an
-/// http(s) URL (tokens travel as user names there) and any `user:password@` part.
-pub fn redact_credentials(url: &str) -> String {
-    if let Some((scheme, rest)) = url.split_once("://") {
-        let authority_end = rest.find('/').unwrap_or(rest.len());
-        if let Some(at) = rest[..authority_end].rfind('@') {
-            if matches!(scheme, "https" | "http") || rest[..at].contains(':') {
-                return format!("{scheme}://***@{}", &rest[at + 1..]);
-            }
-        }
-    }
-    url.to_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,53 +238,5 @@ mod tests {
         for bad in ["", "My-Worker", "../etc", "a--b", "-a", "a b"] {
             assert!(!is_valid_id(bad), "{bad}");
         }
-    }
-
-    #[test]
-    fn network_git_urls_are_accepted() {
-        for ok in [
-            "https://github.com/user/repo.git",
-            "http://example.com/repo",
-            "ssh://git@example.com:22/repo.git",
-            "git@github.com:user/repo.git",
-            "https://user:token@example.com/repo.git",
-        ] {
-            assert_eq!(check_git_url(ok), Ok(ok));
-        }
-    }
-
-    #[test]
-    fn dangerous_git_urls_are_refused() {
-        for bad in [
-            "--upload-pack=touch /tmp/x",
-            "-uhttps://x/y",
-            "ext::sh -c touch% /tmp/pwned",
-            "ext::ssh",
-            "file:///etc",
-            "/etc/passwd",
-            "../other-worker",
-            "git://example.com/repo",
-            "https://",
-            "https://-oProxyCommand=x/y",
-            "https://example.com/repo with space",
-            "https://example.com/\nrepo",
-            "host:path",
-            "-user@host:path",
-            "user@host:",
-        ] {
-            assert!(check_git_url(bad).is_err(), "{bad}");
-        }
-        assert!(check_git_url(&format!("https://x/{}", "a".repeat(3000))).is_err());
-    }
-
-    #[test]
-    fn credentials_never_leave_in_display_form() {
-        assert_eq!(
-            redact_credentials("https://user:secret@example.com/r.git"),
-            "https://***@example.com/r.git"
-        );
-        assert_eq!(redact_credentials("git@host:r.git"), "git@host:r.git");
-        let err = check_git_url("ftp://user:secret@example.com/r").unwrap_err();
-        assert!(!err.0.contains("secret"), "{err}");
     }
 }

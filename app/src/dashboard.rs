@@ -3,7 +3,6 @@
 use farm::limits::FarmUse;
 use farm::worker::Worker;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::agent_view::{needs_me, titled, AgentAlerts, AgentBadge, AgentLine, AlertToggles};
@@ -14,6 +13,7 @@ use crate::grid::MultiView;
 use crate::layout::Layout;
 use crate::live::use_live_updates;
 use crate::login::LogoutButton;
+use crate::page_title::PageTitle;
 
 #[server(prefix = "/rpc")]
 pub async fn list_workers() -> Result<Vec<Worker>, ServerFnError> {
@@ -180,7 +180,7 @@ pub fn Dashboard() -> impl IntoView {
             <LogoutButton/>
             <AgentAlerts workers=current looking_at=on_page/>
         </header>
-        <Title text=move || titled(waiting.get(), "Claude Worker Farm")/>
+        <PageTitle text=Signal::derive(move || titled(waiting.get(), "Claude Worker Farm"))/>
         <main class="dashboard">
             <section class="panel create-panel">
                 <h2>"New worker"</h2>

@@ -10,17 +10,19 @@ mod grid;
 mod layout;
 mod live;
 mod login;
+pub mod page_title;
 pub mod terminal;
 pub mod terminal_page;
 #[cfg(any(feature = "hydrate", test))]
 mod tile_keys;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::dashboard::Dashboard;
+use crate::page_title::PageTitle;
 use crate::terminal_page::TerminalPage;
 
 /// The document around the app. xterm.js comes as classic deferred scripts placed before the
@@ -54,7 +56,7 @@ pub fn App() -> impl IntoView {
     agent_view::provide_alert_settings();
     view! {
         <Stylesheet id="leptos" href="/pkg/claude-worker-farm.css"/>
-        <Title text="Claude Worker Farm"/>
+        <PageTitle text="Claude Worker Farm".to_owned()/>
         <Router>
             <Routes fallback=|| view! { <p class="page-message">"Page not found."</p> }>
                 <Route path=path!("/") view=Dashboard/>

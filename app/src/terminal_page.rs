@@ -2,7 +2,6 @@
 
 use farm::worker::is_valid_id;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
@@ -10,7 +9,11 @@ use crate::agent_view::{needs_me, titled, AgentAlerts, AgentBadge};
 use crate::dashboard::list_workers;
 use crate::errors::message;
 use crate::live::use_live_updates;
+use crate::page_title::PageTitle;
 use crate::terminal::{KeyBar, KeyBarState, Terminal, TerminalStatus};
+
+/// What the page says for an id that names no worker, instead of echoing it.
+const NO_SUCH_WORKER: &str = "No such worker";
 
 #[component]
 pub fn TerminalPage() -> impl IntoView {
@@ -28,7 +31,12 @@ pub fn TerminalPage() -> impl IntoView {
             .and_then(Result::ok)
             .and_then(|list| list.into_iter().find(|w| w.id == id()))
     };
-    let name = move || this_worker().map_or_else(id, |w| w.name);
+    // Only a worker that exists lends the page its name: an id from the URL is never shown.
+    let name = move || match workers.get() {
+        None => None,
+        Some(Ok(_)) => Some(this_worker().map_or_else(|| NO_SUCH_WORKER.to_owned(), |w| w.name)),
+        Some(Err(_)) => Some(String::new()),
+    };
     // The latest list, for what must not read the resource outside a Suspense: the title's
     // count and the alerts (empty as the server renders, so hydration agrees).
     let current = RwSignal::new(Vec::<farm::worker::Worker>::new());
@@ -58,9 +66,12 @@ pub fn TerminalPage() -> impl IntoView {
     // The program's title (tmux passes on what the shell or Claude Code sets) names the tab,
     // as plain text.
     let page_title = move || {
-        let title = match status.title.get() {
-            title if title.trim().is_empty() => format!("{} · Claude Worker Farm", name()),
-            title => format!("{title} · {}", name()),
+        let title = match (status.title.get(), name()) {
+            (_, None) => "Claude Worker Farm".to_owned(),
+            (title, Some(name)) if title.trim().is_empty() || name == NO_SUCH_WORKER => {
+                format!("{name} · Claude Worker Farm")
+            }
+            (title, Some(name)) => format!("{title} · {name}"),
         };
         titled(waiting.get(), &title)
     };
@@ -76,7 +87,7 @@ pub fn TerminalPage() -> impl IntoView {
         <div class="terminal-page">
             <header class="topbar terminal-bar">
                 <A href="/" attr:class="back" attr:aria-label="All workers">"←"</A>
-                <Suspense fallback=move || view! { <h1>{id}</h1> }>
+                <Suspense fallback=|| view! { <h1>"…"</h1> }>
                     // Inside the boundary: what reads the list must render the same on the
                     // server and in the browser.
                     {move || workers.get().map(|list| match list {
@@ -99,12 +110,14 @@ pub fn TerminalPage() -> impl IntoView {
                             }.into_any()
                         }
                         Ok(_) => view! {
-                            <h1 class="form-error">{format!("no worker named '{}': it may have been deleted", id())}</h1>
+                            <h1 class="form-error no-such-worker">
+                                {NO_SUCH_WORKER} <A href="/">"(all workers)"</A>
+                            </h1>
                         }.into_any(),
                         Err(e) => view! { <h1 class="form-error">{message(&e)}</h1> }.into_any(),
                     })}
                 </Suspense>
-                <Title text=page_title/>
+                <PageTitle text=Signal::derive(page_title)/>
                 <AgentBadge agent=agent/>
                 <AgentAlerts workers=current looking_at=Signal::derive(move || vec![id()])/>
                 <span class="term-title" title=move || status.title.get()>
@@ -119,9 +132,10 @@ pub fn TerminalPage() -> impl IntoView {
                     {move || state.get().text()}
                 </span>
             </header>
+            // An id no worker could have never reaches the terminal's websocket.
             {move || {
                 let id = id();
-                view! { <Terminal id status keys/> }
+                is_valid_id(&id).then(|| view! { <Terminal id status keys/> })
             }}
             <KeyBar keys/>
         </div>

@@ -1,10 +1,12 @@
 //! The body of `POST /api/workers` and of the create server function: any bytes either give
 //! a clear error or a worker whose id is a slug, whose name is bounded, whose git URL git
-//! cannot take for an option or a local path, and whose limits are within the caps.
+//! cannot take for an option (in any part: user, host, port, path) or a local path, and
+//! whose limits are within the caps.
 #![no_main]
 
+use farm::git_url::{self, MAX_GIT_URL_BYTES};
 use farm::limits::{LimitRules, Limits};
-use farm::worker::{is_valid_id, NewWorker, MAX_GIT_URL_BYTES, MAX_NAME_CHARS};
+use farm::worker::{is_valid_id, NewWorker, MAX_NAME_CHARS};
 use libfuzzer_sys::fuzz_target;
 
 const RULES: LimitRules = LimitRules {
@@ -35,6 +37,11 @@ fuzz_target!(|data: &[u8]| {
                 !url.chars().any(|c| c.is_whitespace() || c.is_control()),
                 "{url}"
             );
+            // No part git hands to ssh may read as an option.
+            let parts = git_url::parse(url).expect("an accepted URL parses");
+            assert!(!parts.host.starts_with('-'), "{url}");
+            assert!(!parts.user.is_some_and(|u| u.starts_with('-')), "{url}");
+            assert!(!parts.path.split('/').any(|s| s.starts_with('-')), "{url}");
         }
     }
     if let Ok(limits) = RULES.resolve(request.memory_mb, request.cpus) {

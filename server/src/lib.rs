@@ -5,6 +5,7 @@ mod api;
 mod events;
 mod guard;
 mod login;
+mod policy;
 mod terminal;
 pub mod tls;
 
@@ -13,7 +14,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use app::{shell, App};
-use axum::http::{header, HeaderValue};
 use axum::routing::{get, post};
 use axum::serve::{Listener, ListenerExt};
 use axum::Router;
@@ -26,7 +26,6 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::server::TlsStream;
 use tower_http::compression::CompressionLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use guard::Guard;
 use tls::TlsListener;
@@ -71,6 +70,7 @@ pub fn router(service: WorkerService, auth: Auth, https: bool) -> Router {
                 move || {
                     provide_context(service.clone());
                     provide_context(auth.clone());
+                    policy::for_page();
                 }
             },
             {
@@ -78,7 +78,10 @@ pub fn router(service: WorkerService, auth: Auth, https: bool) -> Router {
                 move || shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            policy::for_page,
+            shell,
+        ))
         .with_state(options)
         .layer(CompressionLayer::new());
     let login = Router::new()
@@ -87,29 +90,12 @@ pub fn router(service: WorkerService, auth: Auth, https: bool) -> Router {
         .route("/api/login", post(login::api_login))
         .route("/api/logout", post(login::api_logout))
         .with_state(guard.clone());
-    Router::new()
+    let routes = Router::new()
         .merge(api)
         .merge(login)
         .merge(site)
-        .layer(axum::middleware::from_fn_with_state(guard, guard::check))
-        // No other site may frame the dashboard (clickjacking into a terminal), nor sniff
-        // a type into what it serves.
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("frame-ancestors 'none'"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("same-origin"),
-        ))
+        .layer(axum::middleware::from_fn_with_state(guard, guard::check));
+    policy::layers(routes)
 }
 
 /// Serves the dashboard on `listener` until `shutdown` completes: https when `tls` is given.

@@ -4,17 +4,18 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use app::page_title::escape_html;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Form, Json};
-use farm::auth::COOKIE;
+use farm::auth::{COOKIE, DEVICE_COOKIE, DEVICE_LIFETIME};
 use farm::FarmError;
 use serde::Deserialize;
 
 use crate::api::json_body;
-use crate::guard::{token, Guard};
+use crate::guard::{cookie, token, Guard};
 
 #[derive(Deserialize)]
 pub struct NextQuery {
@@ -43,15 +44,17 @@ pub async fn submit(
 ) -> Response {
     let next = safe_next(form.next.as_deref());
     let client = client_ip(&guard, &headers, connection);
-    match guard.auth.login(client, &form.password).await {
+    let device = cookie(&headers, DEVICE_COOKIE);
+    match guard.auth.login(client, device, &form.password).await {
         Ok(session) => {
-            let cookie = session_cookie(
-                &session.token,
-                session.lifetime.as_secs(),
-                guard.reached_over_https(&headers),
-            );
+            let https = guard.reached_over_https(&headers);
             let mut response = Redirect::to(&next).into_response();
-            response.headers_mut().insert(header::SET_COOKIE, cookie);
+            let cookies = response.headers_mut();
+            cookies.append(
+                header::SET_COOKIE,
+                session_cookie(&session.token, session.lifetime.as_secs(), https),
+            );
+            cookies.append(header::SET_COOKIE, device_cookie(&session.device, https));
             response
         }
         Err(e) => {
@@ -82,7 +85,8 @@ pub async fn api_login(
 ) -> Result<Response, FarmError> {
     let request: ApiLogin = json_body(body, r#"{"password": "…"}"#)?;
     let client = client_ip(&guard, &headers, connection);
-    let session = guard.auth.login(client, &request.password).await?;
+    // Scripts hold no device cookie: they are known by their address.
+    let session = guard.auth.login(client, None, &request.password).await?;
     let body = serde_json::json!({
         "token": session.token,
         "expires_in": session.lifetime.as_secs(),
@@ -153,6 +157,16 @@ fn client_ip(
     forwarded.or(peer).unwrap_or(IpAddr::from([0, 0, 0, 0]))
 }
 
+/// The browser's device token, sent back only to the login form (`auth::limiter`).
+fn device_cookie(token: &str, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    let max_age = DEVICE_LIFETIME.as_secs();
+    let cookie = format!(
+        "{DEVICE_COOKIE}={token}; Path=/login; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+    );
+    HeaderValue::from_str(&cookie).expect("a token is URL-safe base64")
+}
+
 fn session_cookie(token: &str, max_age: u64, secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
     let cookie =
@@ -179,10 +193,10 @@ fn login_page(status: StatusCode, next: &str, error: Option<&str>) -> Response {
     let error = error.map_or_else(String::new, |e| {
         format!(
             r#"<p class="form-error" role="alert">{}</p>"#,
-            escape(&capitalised(e))
+            escape_html(&capitalised(e))
         )
     });
-    let next = escape(next);
+    let next = escape_html(next);
     let site = crate::SITE_NAME;
     let html = format!(
         r#"<!DOCTYPE html>
@@ -220,22 +234,6 @@ fn capitalised(text: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Text for HTML, also inside a quoted attribute.
-fn escape(text: &str) -> String {
-    text.chars()
-        .fold(String::with_capacity(text.len()), |mut out, c| {
-            match c {
-                '&' => out.push_str("&amp;"),
-                '<' => out.push_str("&lt;"),
-                '>' => out.push_str("&gt;"),
-                '"' => out.push_str("&quot;"),
-                '\'' => out.push_str("&#39;"),
-                c => out.push(c),
-            }
-            out
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,14 +252,6 @@ mod tests {
             assert_eq!(safe_next(Some(unsafe_next)), "/", "{unsafe_next:?}");
         }
         assert_eq!(safe_next(None), "/");
-    }
-
-    #[test]
-    fn the_page_escapes_what_it_echoes() {
-        assert_eq!(
-            escape(r#""><script>'&"#),
-            "&quot;&gt;&lt;script&gt;&#39;&amp;"
-        );
     }
 
     #[test]

@@ -20,7 +20,10 @@ pub async fn upgrade(
     let target = service.terminal(&id).await?;
     Ok(upgrade
         .protocols([ttyd::SUBPROTOCOL])
+        // One cap for frames and messages: a frame is buffered whole before the message
+        // cap is looked at, so a larger frame cap lets a client hold that much memory.
         .max_message_size(proxy::MAX_MESSAGE_BYTES)
+        .max_frame_size(proxy::MAX_MESSAGE_BYTES)
         .read_buffer_size(proxy::READ_BUFFER_BYTES)
         .write_buffer_size(proxy::WRITE_BUFFER_BYTES)
         .on_upgrade(move |socket| proxy::relay(socket, target, ended)))

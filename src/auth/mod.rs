@@ -22,11 +22,16 @@ use crate::config::{AuthMode, Config};
 use crate::error::FarmError;
 use crate::store::Store;
 
-use self::limiter::LoginLimiter;
+use self::limiter::{Client, LoginLimiter};
 use self::password::StoredPassword;
 
 /// Name of the session cookie.
 pub const COOKIE: &str = "cwf_session";
+/// Name of the cookie that marks a browser that has logged in before: its logins are not
+/// held back by what strangers do (`limiter`).
+pub const DEVICE_COOKIE: &str = "cwf_device";
+/// How long a browser stays known after its last login.
+pub const DEVICE_LIFETIME: Duration = Duration::from_secs(365 * 24 * 3600);
 /// Every token starts so, which lets secret scanners recognise one.
 pub const TOKEN_PREFIX: &str = "cwf_";
 /// How long a session confirmed by the store is taken as valid without asking it again: a
@@ -57,6 +62,9 @@ struct Inner {
 pub struct NewSession {
     pub token: String,
     pub lifetime: Duration,
+    /// The browser's device token (for [`DEVICE_COOKIE`]): the one it came with if known,
+    /// else a new one.
+    pub device: String,
 }
 
 impl Auth {
@@ -107,16 +115,35 @@ impl Auth {
         self.inner.is_some()
     }
 
-    /// Checks the password of a login from `client` and opens a session.
-    pub async fn login(&self, client: IpAddr, password: &str) -> Result<NewSession, FarmError> {
+    /// Checks the password of a login from `address` (with the device token the browser
+    /// holds, if any) and opens a session.
+    pub async fn login(
+        &self,
+        address: IpAddr,
+        device: Option<&str>,
+        password: &str,
+    ) -> Result<NewSession, FarmError> {
         let Some(inner) = &self.inner else {
             return Err(FarmError::InvalidInput(
                 "this dashboard has no password: there is nothing to log in to".into(),
             ));
         };
-        inner
+        let known_device = match device {
+            Some(token) if token.starts_with(TOKEN_PREFIX) => {
+                let key = device_key(token);
+                // A store that does not answer makes it an unknown device, nothing worse.
+                let known = inner.store.has_session(&key).await.unwrap_or(false);
+                known.then_some(key)
+            }
+            _ => None,
+        };
+        let client = match &known_device {
+            Some(key) => Client::Device(key.clone()),
+            None => Client::address(address),
+        };
+        let attempt = inner
             .limiter
-            .check(client, Instant::now())
+            .begin(client, Instant::now())
             .map_err(|wait| FarmError::TooManyAttempts(wait.as_secs().max(1)))?;
         let matches = {
             let _permit =
@@ -130,10 +157,18 @@ impl Auth {
                 .unwrap_or(false)
         };
         if !matches {
-            inner.limiter.failed(client, Instant::now());
             return Err(FarmError::Unauthorized("wrong password".into()));
         }
-        inner.limiter.succeeded(client);
+        inner.limiter.succeeded(attempt, Instant::now());
+        let device = match (known_device, device) {
+            (Some(_), Some(token)) => token.to_owned(),
+            _ => new_token(),
+        };
+        // Seen again: the device stays known for another year.
+        inner
+            .store
+            .add_session(&device_key(&device), DEVICE_LIFETIME)
+            .await?;
         let token = new_token();
         let key = session_key(&token);
         inner.store.add_session(&key, inner.lifetime).await?;
@@ -141,6 +176,7 @@ impl Auth {
         Ok(NewSession {
             token,
             lifetime: inner.lifetime,
+            device,
         })
     }
 
@@ -229,6 +265,12 @@ fn new_token() -> String {
     format!("{TOKEN_PREFIX}{encoded}")
 }
 
+/// What the store keeps of a device token: apart from sessions, so that a device token never
+/// opens a session.
+fn device_key(token: &str) -> String {
+    format!("device-{}", session_key(token))
+}
+
 /// What the store keeps of a token.
 fn session_key(token: &str) -> String {
     Sha256::digest(token.as_bytes())
@@ -286,10 +328,20 @@ mod tests {
         let config = config(&["--password", "long enough pw"]);
         let auth = Auth::from_config(&config, LOOPBACK.parse().unwrap(), store()).unwrap();
         let client = IpAddr::from([127, 0, 0, 1]);
-        let wrong = auth.login(client, "long enough PW").await.err().unwrap();
+        let wrong = auth
+            .login(client, None, "long enough PW")
+            .await
+            .err()
+            .unwrap();
         assert_eq!(wrong.code(), "unauthorized");
-        let one = auth.login(client, "long enough pw").await.unwrap();
-        let two = auth.login(client, "long enough pw").await.unwrap();
+        let one = auth.login(client, None, "long enough pw").await.unwrap();
+        let two = auth
+            .login(client, Some(&one.device), "long enough pw")
+            .await
+            .unwrap();
+        // The browser that came back is the same device; its device token opens nothing.
+        assert_eq!(two.device, one.device);
+        assert!(!auth.check(&one.device).await.unwrap());
         assert!(one.token.starts_with(TOKEN_PREFIX) && one.token.len() > 40);
         assert_ne!(one.token, two.token);
         assert!(auth.check(&one.token).await.unwrap());
@@ -311,6 +363,46 @@ mod tests {
         assert!(auth.check(&two.token).await.unwrap());
         auth.logout_everywhere().await.unwrap();
         assert!(!auth.check(&two.token).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn wrong_passwords_sent_at_once_are_held_back_like_one_after_the_other() {
+        let config = config(&["--password", "long enough pw"]);
+        let auth = Auth::from_config(&config, LOOPBACK.parse().unwrap(), store()).unwrap();
+        let client = IpAddr::from([192, 0, 2, 1]);
+        let guesses = (0..100).map(|n| {
+            let auth = auth.clone();
+            tokio::spawn(async move { auth.login(client, None, &format!("guess {n}")).await })
+        });
+        let mut checked = 0;
+        let mut held_back = 0;
+        for guess in guesses {
+            match guess.await.unwrap() {
+                Err(e) if e.code() == "unauthorized" => checked += 1,
+                Err(FarmError::TooManyAttempts(_)) => held_back += 1,
+                other => panic!("unexpected: {:?}", other.map(|s| s.lifetime)),
+            }
+        }
+        assert_eq!(checked, limiter::PER_CLIENT);
+        assert_eq!(held_back, 100 - limiter::PER_CLIENT);
+        // The owner logged in before, from another address and browser; then strangers
+        // guess from many addresses until everyone unknown is held back.
+        let other = IpAddr::from([192, 0, 2, 2]);
+        let owner = auth.login(other, None, "long enough pw").await.unwrap();
+        for n in 0..limiter::OVERALL {
+            let stranger = IpAddr::from([198, 51, 100, u8::try_from(n).unwrap()]);
+            auth.login(stranger, None, "guess").await.err().unwrap();
+        }
+        let stranger = IpAddr::from([203, 0, 113, 9]);
+        let refused = auth.login(stranger, None, "long enough pw").await;
+        assert!(matches!(refused, Err(FarmError::TooManyAttempts(_))));
+        // The owner's browser at that same address, and the owner's known address, are not.
+        let by_device = auth
+            .login(stranger, Some(&owner.device), "long enough pw")
+            .await;
+        assert!(by_device.is_ok());
+        let by_address = auth.login(other, None, "long enough pw").await;
+        assert!(by_address.is_ok());
     }
 
     #[test]

@@ -1,8 +1,11 @@
-//! The API key and the login password reach where they must (the worker; the password check)
-//! and nowhere else: not the API, the pages, the WASM, the dashboard's log at its most
-//! verbose, the containers' labels or the store.
+//! The API key, the login password and each worker's terminal credential reach where they
+//! must (the worker; the password check; the worker's ttyd) and nowhere else: not the API,
+//! the pages, the WASM, the dashboard's log at its most verbose, the workers' own logs
+//! (`docker logs` and the logs endpoint), the containers' labels or the store.
 
 use std::process::{Command, Stdio};
+
+use base64::Engine;
 
 use serde_json::{json, Value};
 
@@ -131,6 +134,51 @@ async fn secrets_reach_the_worker_and_nothing_else() {
     ]);
     assert_eq!(inside.trim(), api_key);
 
+    // The credential the dashboard gave this worker's ttyd, as given and as ttyd would
+    // print it (base64 of `user:password`).
+    let env = docker(&[
+        "inspect",
+        "--format",
+        "{{range .Config.Env}}{{println .}}{{end}}",
+        "claude-worker-keyed",
+    ]);
+    let credential = env
+        .lines()
+        .find_map(|line| line.strip_prefix("TTYD_CREDENTIAL="))
+        .expect("every worker gets a terminal credential")
+        .to_owned();
+    let password_part = credential.split_once(':').unwrap().1.to_owned();
+    let credential_b64 = base64::engine::general_purpose::STANDARD.encode(&credential);
+    // The worker's own log, once its terminal is up, from Docker and from the dashboard
+    // (plain and followed).
+    let mut worker_logs = String::new();
+    for _ in 0..100 {
+        worker_logs = docker(&["logs", "claude-worker-keyed"]);
+        if worker_logs.contains("terminal ready") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(worker_logs.contains("terminal ready"), "{worker_logs}");
+    // ttyd writes after the entrypoint's last line: give it the time to.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let mut worker_logs = docker(&["logs", "claude-worker-keyed"]);
+    for path in [
+        "/api/workers/keyed/logs?tail=10000",
+        "/api/workers/keyed/logs?follow=true",
+    ] {
+        let request = http
+            .get(format!("{base}{path}"))
+            .bearer_auth(&bearer)
+            .timeout(std::time::Duration::from_secs(3));
+        let mut response = request.send().await.unwrap();
+        // A followed log never ends by itself: take what comes in its first seconds.
+        while let Ok(Some(chunk)) = response.chunk().await {
+            worker_logs.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+    assert!(worker_logs.contains("terminal ready"), "{worker_logs}");
+
     let labels = docker(&[
         "inspect",
         "--format",
@@ -152,6 +200,7 @@ async fn secrets_reach_the_worker_and_nothing_else() {
         ("labels", labels),
         ("store", store),
         ("log", log),
+        ("worker's log", worker_logs),
     ];
     for path in &wasm {
         let bytes = std::fs::read(path).unwrap();
@@ -162,6 +211,8 @@ async fn secrets_reach_the_worker_and_nothing_else() {
             ("API key", &api_key),
             ("password", &password),
             ("session token", &bearer),
+            ("terminal credential", &password_part),
+            ("terminal credential (base64)", &credential_b64),
         ] {
             // The token is the user's to hold: it may be in the login answer, nowhere else.
             if what == "session token" && *place == "answers and pages" {
