@@ -10,6 +10,8 @@ use farm::auth::origin::{is_https, is_loopback_host, origin_allowed, request_hos
 use farm::auth::{Auth, COOKIE};
 use farm::FarmError;
 
+use crate::connections::Connection;
+
 /// What the gate knows: the authentication and how far to trust the network in front.
 #[derive(Clone)]
 pub struct Guard {
@@ -70,7 +72,11 @@ pub async fn check(State(guard): State<Guard>, mut request: Request, next: Next)
         )
         .into_response();
     }
-    if !guard.auth.enabled() || is_public(request.uri().path()) {
+    if !guard.auth.enabled() {
+        trust_connection(&request);
+        return next.run(request).await;
+    }
+    if is_public(request.uri().path()) {
         return next.run(request).await;
     }
     let Some(token) = token(headers).map(str::to_owned) else {
@@ -78,6 +84,7 @@ pub async fn check(State(guard): State<Guard>, mut request: Request, next: Next)
     };
     match guard.auth.check(&token).await {
         Ok(true) => {
+            trust_connection(&request);
             request.extensions_mut().insert(Session {
                 auth: guard.auth.clone(),
                 token,
@@ -86,6 +93,14 @@ pub async fn check(State(guard): State<Guard>, mut request: Request, next: Next)
         }
         Ok(false) => refuse(&request),
         Err(e) => e.into_response(),
+    }
+}
+
+/// The request came with a login (or needed none): its connection is no longer one of the
+/// anonymous ones the server closes first when silent clients crowd it (`connections`).
+fn trust_connection(request: &Request) {
+    if let Some(connection) = request.extensions().get::<Connection>() {
+        connection.trusted();
     }
 }
 

@@ -119,10 +119,10 @@ impl LoginLimiter {
         let own = state.clients.get(&client).copied();
         let shared = match &client {
             Client::Device(_) => false,
-            address => !state
+            address => state
                 .known
                 .get(address)
-                .is_some_and(|at| now.duration_since(*at) < KNOWN_FOR),
+                .is_none_or(|at| now.duration_since(*at) >= KNOWN_FOR),
         };
         let own_wait = own.and_then(|a| a.wait(now, PER_CLIENT));
         let shared_wait = shared

@@ -50,6 +50,11 @@ impl Dashboard {
         Dashboard { child, base }
     }
 
+    /// The dashboard's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     fn kill(mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();

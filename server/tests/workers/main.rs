@@ -2,6 +2,7 @@
 //! worker image, the proxy carries ttyd's protocol to its tmux session, delete leaves nothing.
 
 mod agent;
+mod attacks;
 mod auth;
 mod batch;
 mod budget;
