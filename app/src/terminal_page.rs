@@ -110,9 +110,7 @@ pub fn TerminalPage() -> impl IntoView {
                             }.into_any()
                         }
                         Ok(_) => view! {
-                            <h1 class="form-error no-such-worker">
-                                {NO_SUCH_WORKER} " " <A href="/">"(all workers)"</A>
-                            </h1>
+                            <h1 class="form-error no-such-worker">{NO_SUCH_WORKER}</h1>
                         }.into_any(),
                         Err(e) => view! { <h1 class="form-error">{message(&e)}</h1> }.into_any(),
                     })}
