@@ -50,6 +50,25 @@ if [ -n "${GIT_REPO:-}" ]; then
   fi
 fi
 
+# Claude Code asks three things on its first start: a theme, whether to use the API key it
+# finds in the environment, and whether to trust the folder. The worker was made for it, with
+# this key, in this folder: the answers are written into its state once, so `claude` opens
+# at its prompt. Claude Code knows an approved key by its last 20 characters.
+state="$HOME/.claude.json"
+key_tail=""
+if [ -n "${ANTHROPIC_API_KEY:-}" ]; then
+  key_tail=$(printf '%s' "$ANTHROPIC_API_KEY" | tail -c 20)
+fi
+[ -s "$state" ] || echo '{}' >"$state"
+jq --arg key "$key_tail" --arg dir "$workdir" '
+    .hasCompletedOnboarding = true
+    | .theme = (.theme // "dark")
+    | if $key == "" then . else
+        .customApiKeyResponses.approved = ((.customApiKeyResponses.approved // []) + [$key] | unique)
+      end
+    | .projects[$dir].hasTrustDialogAccepted = true
+  ' "$state" >"$state.new" 2>/dev/null && mv -f "$state.new" "$state" || rm -f "$state.new"
+
 # ttyd asks for the credential the dashboard gave this worker (other workers share its
 # network); the shell does not inherit it. ttyd prints its configuration, the credential
 # included, as notices at start: errors and warnings only (--debug 3), so that the

@@ -24,7 +24,7 @@ fi
 install_rust_tools >"$rust_tools_log" 2>&1 &
 rust_tools=$!
 
-apt_packages=(docker.io iptables debootstrap chromium redis-server fonts-dejavu-core curl xz-utils git openssl)
+apt_packages=(docker.io iptables iproute2 debootstrap chromium redis-server fonts-dejavu-core curl xz-utils git openssl)
 
 need_apt=()
 for pkg in "${apt_packages[@]}"; do

@@ -18,6 +18,10 @@ step "setup"
 "$REPO_ROOT/scripts/setup.sh"
 step "worker image for tests (without the Claude Code CLI)"
 INSTALL_CLAUDE=0 WORKER_IMAGE="$TEST_WORKER_IMAGE" "$REPO_ROOT/scripts/build-worker-image.sh"
+# The real Claude Code runs in the tests too (against a scripted model): the image users run.
+step "worker image with the Claude Code CLI"
+WORKER_IMAGE="$WORKER_IMAGE" "$REPO_ROOT/scripts/build-worker-image.sh"
+export CLAUDE_WORKER_IMAGE="$WORKER_IMAGE"
 export WORKER_IMAGE="$TEST_WORKER_IMAGE"
 
 step "cargo fmt"

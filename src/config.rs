@@ -140,6 +140,12 @@ pub struct Config {
     )]
     pub anthropic_api_key: Secret,
 
+    /// Where every worker's Claude Code sends its requests instead of Anthropic's API: a
+    /// company gateway or proxy (the tests' scripted model). Workers then also skip Claude
+    /// Code's non-essential traffic (updates, telemetry), which would go elsewhere.
+    #[arg(long, env = "ANTHROPIC_BASE_URL")]
+    pub anthropic_base_url: Option<String>,
+
     /// Also publish each worker's ttyd on 127.0.0.1, from this port up, for debugging with a
     /// plain browser or curl. Off by default: the dashboard's proxy needs no published port.
     #[arg(long, env = "BASE_PORT")]

@@ -209,6 +209,10 @@ impl DockerRuntime {
                 c.anthropic_api_key.expose()
             ));
         }
+        if let Some(url) = &c.anthropic_base_url {
+            env.push(format!("ANTHROPIC_BASE_URL={url}"));
+            env.push("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1".into());
+        }
         // Our labels go in last so nothing a user supplies can override them.
         let mut labels = HashMap::new();
         if let Some(repo) = &spec.git_repo {

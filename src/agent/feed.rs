@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::hooks::{state_after, HookEvent};
+use super::hooks::{state_after, HookEvent, KNOWN_NOTIFICATIONS};
 use super::screen::{self, ScreenReading};
 use super::{AgentSource, AgentState};
 
@@ -16,10 +16,11 @@ const MAX_SCREEN_LINES: usize = 300;
 const MAX_ANNOUNCED_LINES: usize = 2000;
 /// Longest screen line kept, in bytes.
 const MAX_SCREEN_LINE_BYTES: usize = 1024;
-/// How long the screen must show an idle prompt after the last hook said "working" before
-/// the screen is believed. Claude Code fires no hook when the user interrupts it (Esc), so
-/// without this a worker would say "working" forever; the delay keeps the moment between a
-/// prompt and its spinner from reading as idle.
+/// How long the screen must show an idle prompt after the last hook said "working" (or an
+/// input box after it said "needs input") before the screen is believed. Claude Code fires no
+/// hook when the user interrupts it (Esc), and its notification of a dialog may come after
+/// the user answered it; the delay keeps the moment between a prompt and its spinner from
+/// reading as idle.
 pub const INTERRUPT_AFTER: Duration = Duration::from_secs(3);
 
 /// What the watcher has told so far.
@@ -29,9 +30,9 @@ pub struct AgentFeed {
     command: Option<String>,
     /// The state the last meaningful hook event left, and when it arrived.
     hook: Option<((AgentState, Option<String>), Instant)>,
-    /// The last screen reading, and since when the screen has read idle.
+    /// The last screen reading, and since when the screen has read its state.
     screen: Option<ScreenReading>,
-    screen_idle_since: Option<Instant>,
+    screen_since: Option<Instant>,
     /// A screen being received: lines still to come, lines so far.
     receiving: Option<(usize, Vec<String>)>,
 }
@@ -70,8 +71,24 @@ impl AgentFeed {
         let Ok(event) = serde_json::from_str::<HookEvent>(json) else {
             return;
         };
-        if let Some(state) = state_after(&event) {
-            self.hook = Some((state, now));
+        if let Some(kind) = event
+            .notification_type
+            .as_deref()
+            .filter(|t| !KNOWN_NOTIFICATIONS.contains(t))
+        {
+            tracing::info!(
+                notification_type = kind,
+                message = event.message.as_deref().unwrap_or_default(),
+                "Claude Code sent a notification type the farm does not know: read by its message"
+            );
+        }
+        if let Some((state, line)) = state_after(&event) {
+            // An event that repeats the state without a line of its own keeps the last one.
+            let line = match &self.hook {
+                Some(((same, kept), _)) if *same == state && line.is_none() => kept.clone(),
+                _ => line,
+            };
+            self.hook = Some(((state, line), now));
         }
     }
 
@@ -85,18 +102,20 @@ impl AgentFeed {
     }
 
     fn take_screen(&mut self, text: &str, now: Instant) {
-        let reading = screen::read(text);
-        let idle = reading
+        let Some(reading) = screen::read(text) else {
+            // A screen this reader does not know (starting, a full-screen view) keeps the
+            // last reading, but not its age.
+            self.screen_since = None;
+            return;
+        };
+        let same = self
+            .screen
             .as_ref()
-            .is_some_and(|r| r.state == AgentState::Idle);
-        if !idle {
-            self.screen_idle_since = None;
-        } else if self.screen_idle_since.is_none() {
-            self.screen_idle_since = Some(now);
+            .is_some_and(|r| r.state == reading.state);
+        if !same || self.screen_since.is_none() {
+            self.screen_since = Some(now);
         }
-        if reading.is_some() {
-            self.screen = reading;
-        }
+        self.screen = Some(reading);
     }
 
     /// The status as of `now`: `None` until the watcher has said enough to tell.
@@ -110,8 +129,27 @@ impl AgentFeed {
                 .clone()
                 .map(|r| (r.state, r.line, AgentSource::Screen))
         };
+        // A dialog on screen waits for the user whatever the hooks said: Claude Code's own
+        // notification of it comes seconds later (2.1.332: about 6 s), or not at all.
+        if let Some(reading) = self
+            .screen
+            .as_ref()
+            .filter(|r| r.state == AgentState::NeedsInput)
+        {
+            return Some((reading.state, reading.line.clone(), AgentSource::Screen));
+        }
         match &self.hook {
-            Some(((AgentState::Working, _), heard)) if self.interrupted(*heard, now) => {
+            Some(((AgentState::Working, _), heard))
+                if self.screen_held(AgentState::Idle, *heard, now) =>
+            {
+                from_screen()
+            }
+            // A late notification of a dialog the user has already answered: the screen has
+            // shown the input box since.
+            Some(((AgentState::NeedsInput, _), heard))
+                if self.screen_held(AgentState::Idle, *heard, now)
+                    || self.screen_held(AgentState::Working, *heard, now) =>
+            {
                 from_screen()
             }
             // The session ended, yet Claude Code runs: a new one, not yet heard from.
@@ -121,10 +159,12 @@ impl AgentFeed {
         }
     }
 
-    /// The screen has shown an idle prompt for a while since the last hook event.
-    fn interrupted(&self, heard: Instant, now: Instant) -> bool {
-        self.screen_idle_since
-            .is_some_and(|since| now.saturating_duration_since(since.max(heard)) >= INTERRUPT_AFTER)
+    /// The screen has read `state` for [`INTERRUPT_AFTER`] since the hook event `heard`.
+    fn screen_held(&self, state: AgentState, heard: Instant, now: Instant) -> bool {
+        self.screen.as_ref().is_some_and(|r| r.state == state)
+            && self.screen_since.is_some_and(|since| {
+                now.saturating_duration_since(since.max(heard)) >= INTERRUPT_AFTER
+            })
     }
 }
 
@@ -203,6 +243,66 @@ mod tests {
         f.push(r#"hook {"event":"SubagentStart"}"#, now);
         f.push("hook not json at all", now);
         assert_eq!(f.status(now).unwrap().0, AgentState::NeedsInput);
+    }
+
+    #[test]
+    fn a_dialog_on_screen_wins_at_once_whatever_the_hooks_said() {
+        // Claude Code 2.1.332: PreToolUse fires, then the auto-mode notice is drawn; its
+        // notification comes about 6 s later.
+        let now = Instant::now();
+        let mut f = feed(&["command claude"], now);
+        f.push(r#"hook {"event":"PreToolUse","tool_name":"Bash"}"#, now);
+        assert_eq!(f.status(now).unwrap().0, AgentState::Working);
+        push_screen(
+            &mut f,
+            include_str!("screens/cc-2.1.332-auto-mode-dialog.txt"),
+            now,
+        );
+        assert_eq!(
+            f.status(now),
+            Some((
+                AgentState::NeedsInput,
+                Some("Auto mode can't check actions in this session".into()),
+                AgentSource::Screen
+            ))
+        );
+        // Then the permission prompt, still before any hook says so.
+        push_screen(
+            &mut f,
+            include_str!("screens/cc-2.1.332-permission-prompt.txt"),
+            now,
+        );
+        assert_eq!(f.status(now).unwrap().0, AgentState::NeedsInput);
+    }
+
+    #[test]
+    fn a_late_notification_of_an_answered_dialog_gives_way_to_the_screen() {
+        let now = Instant::now();
+        let mut f = feed(&["command claude"], now);
+        push_screen(&mut f, include_str!("screens/cc-2.1.332-working.txt"), now);
+        f.push(
+            r#"hook {"event":"Notification","notification_type":"permission_prompt","message":"Claude needs your permission"}"#,
+            now,
+        );
+        // Believed at first: the screen may not have caught up.
+        assert_eq!(f.status(now).unwrap().0, AgentState::NeedsInput);
+        let later = now + INTERRUPT_AFTER / 2;
+        push_screen(
+            &mut f,
+            include_str!("screens/cc-2.1.332-working.txt"),
+            later,
+        );
+        assert_eq!(f.status(later).unwrap().0, AgentState::NeedsInput);
+        let after = now + INTERRUPT_AFTER;
+        push_screen(
+            &mut f,
+            include_str!("screens/cc-2.1.332-working.txt"),
+            after,
+        );
+        assert_eq!(
+            f.status(after),
+            Some((AgentState::Working, None, AgentSource::Screen))
+        );
     }
 
     #[test]

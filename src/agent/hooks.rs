@@ -57,20 +57,37 @@ pub fn state_after(event: &HookEvent) -> Option<(AgentState, Option<String>)> {
     Some(state)
 }
 
+/// Notification types the farm reads by their type. Claude Code adds new ones from time to
+/// time (2.1 added `agent_needs_input` for its auto-mode notice): any other is read by its
+/// message, and the feed logs it.
+pub const KNOWN_NOTIFICATIONS: [&str; 5] = [
+    "permission_prompt",
+    "elicitation_dialog",
+    "agent_needs_input",
+    "idle_prompt",
+    "auth_success",
+];
+
 fn after_notification(event: &HookEvent) -> Option<(AgentState, Option<String>)> {
     let line = event.message.as_deref().and_then(one_line);
     let state = match event.notification_type.as_deref() {
-        Some("permission_prompt" | "elicitation_dialog") => AgentState::NeedsInput,
-        // Sent a minute after the agent stopped: it still waits, nothing new.
-        Some("idle_prompt") => AgentState::Idle,
-        Some(_) => return None,
-        // Versions before `notification_type` only had the message.
-        None => {
+        Some("permission_prompt" | "elicitation_dialog" | "agent_needs_input") => {
+            AgentState::NeedsInput
+        }
+        // Sent a minute after the agent stopped: it still waits. Its message ("Claude is
+        // waiting for your input") says nothing the agent's last line did not.
+        Some("idle_prompt") => return Some((AgentState::Idle, None)),
+        Some("auth_success") => return None,
+        // A type this farm does not know, or a version from before types: the message says.
+        _ => {
             let message = line.as_deref().unwrap_or_default().to_ascii_lowercase();
-            if message.contains("permission") {
-                AgentState::NeedsInput
-            } else if message.contains("waiting for your input") {
+            if message.contains("waiting for your input") {
                 AgentState::Idle
+            } else if ["permission", "needs your", "your choice", "approv"]
+                .iter()
+                .any(|asks| message.contains(asks))
+            {
+                AgentState::NeedsInput
             } else {
                 return None;
             }
@@ -124,6 +141,20 @@ mod tests {
             ),
             (
                 r#"{"event":"Notification","notification_type":"auth_success","message":"Logged in"}"#,
+                None,
+            ),
+            // Claude Code 2.1.332's auto-mode notice, as its hook reported it.
+            (
+                r#"{"event":"Notification","notification_type":"agent_needs_input","message":"Auto mode can't check actions in this session and needs your choice"}"#,
+                Some(AgentState::NeedsInput),
+            ),
+            // A type from a later release is read by what it says.
+            (
+                r#"{"event":"Notification","notification_type":"plan_review","message":"Claude needs your approval for the plan"}"#,
+                Some(AgentState::NeedsInput),
+            ),
+            (
+                r#"{"event":"Notification","notification_type":"update_ready","message":"Update installed"}"#,
                 None,
             ),
             (r#"{"event":"Stop","last":"Done."}"#, Some(AgentState::Idle)),

@@ -9,13 +9,16 @@
 //! (its last non-blank row: the pane is often taller than what Claude Code drew) and to the
 //! structure Claude Code draws, never to a phrase alone. In the order they are tried:
 //!
-//! 1. **Needs input**: the last row with the selection cursor on a numbered option
-//!    (`❯ 1. Yes`), when nothing of the conversation or of an input box comes after it
+//! 1. **Needs input**: the last row with the selection cursor on an option, numbered
+//!    (`❯ 1. Yes`) or, since Claude Code 2.1, plain (`❯ No`), when nothing of the
+//!    conversation or of an input box comes after it
 //!    (at most 16 non-blank rows, `MAX_DIALOG_TAIL`: the other options, the dialog's
 //!    footer, its box's bottom edge), and the options have a question right above them (a
 //!    line ending in `?`, or `Do you want …`, `Would you like …`) or a dialog footer under
 //!    them (`Esc to cancel`, `Enter to select`, `Tab to amend`). A cursor row inside the
-//!    input box is the user's typing, not a dialog.
+//!    input box is the user's typing, not a dialog. Also a dialog without options (Claude
+//!    Code 2.1's auto-mode notice) when no input box is at the bottom and the last row is its
+//!    `Esc to cancel` footer.
 //! 2. **Working**: with an input box at the bottom, `esc to interrupt` on the spinner line
 //!    (the first row at column 0 above the box; blank and indented rows such as its todo list
 //!    are skipped) or in the footer under the box, where newer versions put it.
@@ -57,6 +60,8 @@ const MAX_DIALOG_HEIGHT: usize = 60;
 const INTERRUPT_HINT: &str = "esc to interrupt";
 /// Footers of Claude Code's dialogs (permission, question, plan). Lowercase.
 const DIALOG_FOOTERS: [&str; 3] = ["esc to cancel", "enter to select", "tab to amend"];
+/// The footer of a dialog that waits for the user's key, with or without options. Lowercase.
+const WAITING_FOOTER: &str = "esc to cancel";
 /// How Claude Code's questions begin (`Do you want to proceed?`, `Would you like to
 /// proceed?`, `Do you trust the files in this folder?`, `What do you want to do?`).
 /// Lowercase.
@@ -87,6 +92,14 @@ pub fn read(screen: &str) -> Option<ScreenReading> {
             state: AgentState::NeedsInput,
             line,
         });
+    }
+    if input.is_none() {
+        if let Some(line) = footer_dialog(&rows) {
+            return Some(ScreenReading {
+                state: AgentState::NeedsInput,
+                line,
+            });
+        }
     }
     let input = input?;
     let state = if working(&rows, input) {
@@ -166,23 +179,30 @@ impl<'a> Row<'a> {
         self.at_margin() && self.text.starts_with(MESSAGE_MARKERS)
     }
 
-    /// A numbered option, `❯ 1. Yes` or `2. No, and tell Claude …`: whether the selection
-    /// cursor is on it, and the column its number starts at.
+    /// An option of a dialog's list: numbered, `❯ 1. Yes` or `2. No, and tell Claude …`, or
+    /// (Claude Code 2.1 and later) plain, `❯ No` / `Yes`, of which only the one under the
+    /// cursor can be told from text. Says whether the cursor is on it, and the column its
+    /// list is indented past: a numbered list's numbers, or a plain list's cursor.
     fn option(&self) -> Option<(bool, usize)> {
         let (cursor, rest) = match self.text.strip_prefix('❯') {
             Some(rest) => (true, rest.trim_start()),
             None => (false, self.text),
         };
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if !(1..=2).contains(&digits) {
-            return None;
+        let numbered = (1..=2).contains(&digits)
+            && rest[digits..].strip_prefix('.').is_some_and(|label| {
+                label.starts_with(char::is_whitespace) && !label.trim().is_empty()
+            });
+        if numbered {
+            let column = self.indent + self.text.chars().count() - rest.chars().count();
+            return Some((cursor, column));
         }
-        let label = rest[digits..].strip_prefix('.')?;
-        if !label.starts_with(char::is_whitespace) || label.trim().is_empty() {
-            return None;
-        }
-        let column = self.indent + self.text.chars().count() - rest.chars().count();
-        Some((cursor, column))
+        let spaced = self
+            .text
+            .strip_prefix('❯')
+            .is_some_and(|after| after.starts_with(char::is_whitespace));
+        let plain = spaced && rest.starts_with(char::is_alphabetic);
+        plain.then_some((true, self.indent))
     }
 
     fn has_cursor(&self) -> bool {
@@ -281,6 +301,13 @@ fn dialog(rows: &[Row], input: Option<InputBox>) -> Option<Option<String>> {
     if input.is_some_and(|b| (b.top..=b.bottom).contains(&cursor)) {
         return None;
     }
+    // A plain option is told from the user's own earlier prompts in the scrollback (`❯ fix
+    // it`) by where it is: inside the dialog, under the last rule of the screen.
+    let row = &rows[cursor];
+    let plain = row.option().is_some_and(|(_, column)| column == row.indent);
+    if plain && rows[cursor + 1..].iter().any(Row::is_rule) {
+        return None;
+    }
     // Claude Code draws a dialog in the input box's place, at the bottom: anything of the
     // conversation (a message, a spinner) or of an input box after the options means they
     // are scrollback (a file shown, Claude quoting a dialog).
@@ -308,6 +335,18 @@ fn dialog(rows: &[Row], input: Option<InputBox>) -> Option<Option<String>> {
         return None;
     }
     Some(dialog_line(rows, first, question))
+}
+
+/// A dialog without options that waits for a key, drawn in the input box's place (Claude
+/// Code 2.1's "Auto mode can't check actions in this session … Enter to stay in auto mode ·
+/// shift+Tab to leave … · Esc to cancel"): its footer is the screen's last row (or the one
+/// above, wrapped). The line is the dialog's title.
+fn footer_dialog(rows: &[Row]) -> Option<Option<String>> {
+    let last = rows.len().checked_sub(1)?;
+    let footer =
+        (last.saturating_sub(1)..=last).find(|&i| contains_ci(rows[i].text, WAITING_FOOTER))?;
+    let (title, _) = dialog_title(rows, footer);
+    Some(title.and_then(one_line))
 }
 
 /// The top row of the option list around `cursor`: options, their descriptions and wrapped
@@ -546,6 +585,49 @@ mod tests {
         assert_eq!(
             read(include_str!("screens/needs-input-question.txt")),
             reading(NeedsInput, Some("Where should the session cache live?"))
+        );
+    }
+
+    // Captured from the real Claude Code 2.1.332 in a farm worker (tmux capture-pane), against
+    // a scripted model: see the README's "Claude Code versions" for how to capture again.
+
+    #[test]
+    fn real_auto_mode_notice_waits_for_the_user() {
+        assert_eq!(
+            read(include_str!("screens/cc-2.1.332-auto-mode-dialog.txt")),
+            reading(
+                NeedsInput,
+                Some("Auto mode can't check actions in this session")
+            )
+        );
+    }
+
+    #[test]
+    fn real_permission_prompt_with_plain_options() {
+        assert_eq!(
+            read(include_str!("screens/cc-2.1.332-permission-prompt.txt")),
+            reading(NeedsInput, Some("Bash command: Create a file"))
+        );
+    }
+
+    #[test]
+    fn real_first_run_api_key_question() {
+        assert_eq!(
+            read(include_str!("screens/cc-2.1.332-api-key-dialog.txt")),
+            reading(NeedsInput, Some("Do you want to use this API key?"))
+        );
+    }
+
+    #[test]
+    fn real_working_and_idle() {
+        assert_eq!(
+            state(include_str!("screens/cc-2.1.332-working.txt")),
+            Some(Working)
+        );
+        // Its own earlier prompts (`❯ answer SLOW please`) in the scrollback are not options.
+        assert_eq!(
+            read(include_str!("screens/cc-2.1.332-idle-after-answer.txt")),
+            reading(Idle, None)
         );
     }
 

@@ -6,6 +6,7 @@ mod attacks;
 mod auth;
 mod batch;
 mod budget;
+mod claude;
 #[path = "../shared/client.rs"]
 mod client;
 mod clone;
@@ -13,6 +14,8 @@ mod compose;
 mod dashboard_process;
 mod faults;
 mod hardening;
+#[path = "../shared/model.rs"]
+mod model;
 mod redis;
 mod secrets;
 mod store;

@@ -40,7 +40,15 @@ impl TestFarm {
     /// A farm of a given instance: a second dashboard of the same farm, or its restart.
     pub async fn start_as(instance: &str, settings: &[&str]) -> TestFarm {
         let instance = instance.to_owned();
-        let image = std::env::var("WORKER_IMAGE").unwrap_or_else(|_| "claude-worker:test".into());
+        // A test may ask for its own image (the one with the Claude Code CLI).
+        let image = match settings.iter().position(|s| *s == "--worker-image") {
+            Some(at) => settings[at + 1].to_owned(),
+            None => std::env::var("WORKER_IMAGE").unwrap_or_else(|_| "claude-worker:test".into()),
+        };
+        let settings: Vec<&str> = match settings.iter().position(|s| *s == "--worker-image") {
+            Some(at) => [&settings[..at], &settings[at + 2..]].concat(),
+            None => settings.to_vec(),
+        };
         let api_key = format!("sk-ant-test-{}", token());
         let state = state_dir();
         let config = Config::parse_from(

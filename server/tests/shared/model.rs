@@ -1,0 +1,262 @@
+//! A scripted stand-in for Anthropic's Messages API, so that the real Claude Code CLI in a
+//! worker runs end to end in the tests. It is a fake by necessity: the model cannot be
+//! reached from here. It answers `POST /v1/messages` as the API streams (server-sent events:
+//! `message_start`, `content_block_start/delta/stop`, `message_delta`, `message_stop`), and
+//! what it answers is chosen by markers in the user's latest message:
+//!
+//! - `[bash: <command>]`: a Bash tool call (Claude Code then asks permission); once the tool's
+//!   result comes back, a short answer;
+//! - `[slow]`: an answer streamed over several seconds;
+//! - `[error]`: an API error (500); `[limit]`: a usage-limit error (429);
+//! - anything else: `Scripted answer: <the first words of the prompt>`.
+//!
+//! Every answer reports its usage, and the model keeps the sums.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use futures_util::stream;
+use serde_json::{json, Value};
+
+/// Tokens each answer reports.
+pub const INPUT_TOKENS: u64 = 120;
+pub const OUTPUT_TOKENS: u64 = 12;
+
+pub struct ScriptedModel {
+    pub addr: SocketAddr,
+    usage: Arc<Mutex<(u64, u64)>>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl ScriptedModel {
+    /// Listens on every address (workers reach it through their network's gateway).
+    pub async fn start() -> ScriptedModel {
+        let usage = Arc::new(Mutex::new((0, 0)));
+        let app = Router::new()
+            .route("/v1/messages", post(messages))
+            .route("/v1/messages/count_tokens", post(count_tokens))
+            .with_state(usage.clone());
+        let listener = tokio::net::TcpListener::bind("0.0.0.0:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        ScriptedModel {
+            addr,
+            usage,
+            server,
+        }
+    }
+
+    /// Input and output tokens reported so far.
+    pub fn usage(&self) -> (u64, u64) {
+        *self.usage.lock().unwrap()
+    }
+}
+
+impl Drop for ScriptedModel {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+async fn count_tokens() -> Json<Value> {
+    Json(json!({ "input_tokens": INPUT_TOKENS }))
+}
+
+/// What the script says to the latest message.
+enum Reply {
+    Text { text: String, pause: Duration },
+    Bash(String),
+    Error(StatusCode, &'static str, &'static str),
+}
+
+fn reply_to(request: &Value) -> Reply {
+    let last = request["messages"]
+        .as_array()
+        .and_then(|m| m.last())
+        .cloned()
+        .unwrap_or_default();
+    let blocks = match &last["content"] {
+        Value::String(text) => vec![json!({ "type": "text", "text": text })],
+        Value::Array(blocks) => blocks.clone(),
+        _ => Vec::new(),
+    };
+    if blocks.iter().any(|b| b["type"] == "tool_result") {
+        return Reply::Text {
+            text: "Ran the command.".into(),
+            pause: Duration::ZERO,
+        };
+    }
+    // Claude Code puts its own context (`# Environment`, `<system-reminder>`) in text blocks
+    // beside the user's words: markers may be in any block, the prompt is the one that is not
+    // Claude Code's.
+    let texts: Vec<&str> = blocks.iter().filter_map(|b| b["text"].as_str()).collect();
+    let marked = |marker: &str| texts.iter().find(|t| t.contains(marker)).copied();
+    let prompt = texts
+        .iter()
+        .rev()
+        .find(|t| !t.starts_with(['<', '#']))
+        .copied()
+        .unwrap_or_default();
+    if let Some(command) = marked("[bash: ")
+        .unwrap_or_default()
+        .split_once("[bash: ")
+        .and_then(|(_, rest)| rest.split_once(']'))
+        .map(|(command, _)| command.to_owned())
+    {
+        return Reply::Bash(command);
+    }
+    if marked("[error]").is_some() {
+        return Reply::Error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "api_error",
+            "Internal server error",
+        );
+    }
+    if marked("[limit]").is_some() {
+        return Reply::Error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limit_error",
+            "You have reached your usage limit",
+        );
+    }
+    let words: String = prompt
+        .split_whitespace()
+        .take(6)
+        .collect::<Vec<_>>()
+        .join(" ");
+    Reply::Text {
+        text: format!("Scripted answer: {words}"),
+        pause: if marked("[slow]").is_some() {
+            Duration::from_millis(500)
+        } else {
+            Duration::ZERO
+        },
+    }
+}
+
+async fn messages(
+    State(usage): State<Arc<Mutex<(u64, u64)>>>,
+    Json(request): Json<Value>,
+) -> Response {
+    let reply = reply_to(&request);
+    if let Reply::Error(status, kind, message) = reply {
+        let body = json!({ "type": "error", "error": { "type": kind, "message": message } });
+        return (status, Json(body)).into_response();
+    }
+    {
+        let mut sums = usage.lock().unwrap();
+        sums.0 += INPUT_TOKENS;
+        sums.1 += OUTPUT_TOKENS;
+    }
+    let model = request["model"]
+        .as_str()
+        .unwrap_or("claude-scripted")
+        .to_owned();
+    let (content, stop, pause) = match reply {
+        Reply::Text { text, pause } => (Content::Text(text), "end_turn", pause),
+        Reply::Bash(command) => (Content::Bash(command), "tool_use", Duration::ZERO),
+        Reply::Error(..) => unreachable!("answered above"),
+    };
+    if request["stream"] != true {
+        let block = match &content {
+            Content::Text(text) => json!({ "type": "text", "text": text }),
+            Content::Bash(command) => json!({
+                "type": "tool_use", "id": "toolu_scripted", "name": "Bash",
+                "input": { "command": command, "description": "Run the scripted command" },
+            }),
+        };
+        return Json(json!({
+            "id": "msg_scripted", "type": "message", "role": "assistant", "model": model,
+            "content": [block], "stop_reason": stop, "stop_sequence": null,
+            "usage": { "input_tokens": INPUT_TOKENS, "output_tokens": OUTPUT_TOKENS },
+        }))
+        .into_response();
+    }
+    let events = sse_events(&model, &content, stop);
+    let body = stream::unfold(
+        (events.into_iter(), true),
+        move |(mut events, first)| async move {
+            let event = events.next()?;
+            if !first {
+                tokio::time::sleep(pause).await;
+            }
+            Some((Ok::<_, Infallible>(Bytes::from(event)), (events, false)))
+        },
+    );
+    (
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response()
+}
+
+enum Content {
+    Text(String),
+    Bash(String),
+}
+
+/// The events of one streamed answer, each as it goes on the wire.
+fn sse_events(model: &str, content: &Content, stop: &str) -> Vec<String> {
+    let event = |name: &str, data: Value| format!("event: {name}\ndata: {data}\n\n");
+    let mut events = vec![event(
+        "message_start",
+        json!({ "type": "message_start", "message": {
+            "id": "msg_scripted", "type": "message", "role": "assistant", "model": model,
+            "content": [], "stop_reason": null, "stop_sequence": null,
+            "usage": { "input_tokens": INPUT_TOKENS, "output_tokens": 1 },
+        }}),
+    )];
+    match content {
+        Content::Text(text) => {
+            events.push(event(
+                "content_block_start",
+                json!({ "type": "content_block_start", "index": 0,
+                        "content_block": { "type": "text", "text": "" } }),
+            ));
+            for word in text.split_inclusive(' ') {
+                events.push(event(
+                    "content_block_delta",
+                    json!({ "type": "content_block_delta", "index": 0,
+                            "delta": { "type": "text_delta", "text": word } }),
+                ));
+            }
+        }
+        Content::Bash(command) => {
+            events.push(event(
+                "content_block_start",
+                json!({ "type": "content_block_start", "index": 0, "content_block": {
+                    "type": "tool_use", "id": "toolu_scripted", "name": "Bash", "input": {} } }),
+            ));
+            let input = json!({ "command": command, "description": "Run the scripted command" });
+            events.push(event(
+                "content_block_delta",
+                json!({ "type": "content_block_delta", "index": 0,
+                        "delta": { "type": "input_json_delta", "partial_json": input.to_string() } }),
+            ));
+        }
+    }
+    events.push(event(
+        "content_block_stop",
+        json!({ "type": "content_block_stop", "index": 0 }),
+    ));
+    events.push(event(
+        "message_delta",
+        json!({ "type": "message_delta", "delta": { "stop_reason": stop, "stop_sequence": null },
+                "usage": { "output_tokens": OUTPUT_TOKENS } }),
+    ));
+    events.push(event("message_stop", json!({ "type": "message_stop" })));
+    events
+}

@@ -1,0 +1,222 @@
+//! The real Claude Code CLI (the worker image's, with the CLI) in a farm worker, against the
+//! scripted model (`shared/model.rs`): it opens at its prompt with no first-run dialog, and
+//! the farm's agent status follows it through an answer, a slow answer, the auto-mode notice,
+//! a permission prompt answered from the terminal and its exit; with Claude Code's hooks and
+//! from the screen alone. How long each dialog takes from the screen to the API is printed
+//! (measured, not asserted: these machines are noisy).
+
+use std::time::{Duration, Instant};
+
+use farm::ttyd;
+use futures_util::SinkExt;
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::client::{open_terminal, Socket};
+use crate::model::ScriptedModel;
+use crate::support::{docker, TestFarm, PATIENCE};
+
+/// The worker image with the Claude Code CLI (scripts/test.sh builds it).
+fn claude_image() -> String {
+    std::env::var("CLAUDE_WORKER_IMAGE").unwrap_or_else(|_| "claude-worker:latest".into())
+}
+
+/// The host's address on Docker's default bridge: workers reach the scripted model there.
+fn host_address() -> String {
+    let out = std::process::Command::new("ip")
+        .args(["-4", "-o", "addr", "show", "docker0"])
+        .output()
+        .expect("the ip command (iproute2)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split_whitespace()
+        .skip_while(|w| *w != "inet")
+        .nth(1)
+        .and_then(|cidr| cidr.split('/').next())
+        .map(str::to_owned)
+        .expect("Docker's bridge docker0 has an IPv4 address")
+}
+
+async fn agent(farm: &TestFarm, id: &str) -> (String, String, String) {
+    let worker: Value = farm.get_json(&format!("/api/workers/{id}")).await;
+    let field = |name: &str| {
+        worker["agent"][name]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    (field("state"), field("line"), field("source"))
+}
+
+fn pane(id: &str) -> String {
+    docker(&[
+        "exec",
+        &format!("claude-worker-{id}"),
+        "tmux",
+        "capture-pane",
+        "-p",
+        "-t",
+        "main",
+    ])
+}
+
+/// Types into the worker's terminal through the dashboard's proxy, as the page does.
+async fn type_keys(socket: &mut Socket, keys: &str) {
+    socket
+        .send(Message::binary(ttyd::input(keys.as_bytes())))
+        .await
+        .unwrap();
+}
+
+/// Waits until the API says `state` (and, if given, a line containing `line`); returns the
+/// states seen on the way.
+async fn wait_for(farm: &TestFarm, id: &str, state: &str, line: Option<&str>) -> Vec<String> {
+    let deadline = Instant::now() + PATIENCE;
+    let mut seen: Vec<String> = Vec::new();
+    loop {
+        let (now, now_line, _) = agent(farm, id).await;
+        if seen.last() != Some(&now) {
+            seen.push(now.clone());
+        }
+        if now == state && line.is_none_or(|l| now_line.contains(l)) {
+            return seen;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{id} never said {state} {line:?}; it said {seen:?} ({now_line:?}), the screen:\n{}",
+            pane(id)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits for a dialog to appear on screen (`shown`) and for the API to say needs-input with a
+/// line that contains `asks`; returns that line and how long after the screen it came.
+async fn dialog_delay(farm: &TestFarm, id: &str, shown: &str, asks: &str) -> (String, Duration) {
+    let deadline = Instant::now() + PATIENCE;
+    let mut on_screen = None;
+    loop {
+        if on_screen.is_none() && pane(id).contains(shown) {
+            on_screen = Some(Instant::now());
+        }
+        let (state, line, _) = agent(farm, id).await;
+        if let (Some(at), "needs-input") = (on_screen, state.as_str()) {
+            if line.contains(asks) {
+                return (line, at.elapsed());
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{id}: no dialog ({shown}) with needs-input ({asks}); the API said {state} ({line}); the screen:\n{}",
+            pane(id)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn the_agent_is_followed(hooks: bool) {
+    let model = ScriptedModel::start().await;
+    let url = format!("http://{}:{}", host_address(), model.addr.port());
+    let image = claude_image();
+    let farm =
+        TestFarm::start_with(&["--worker-image", &image, "--anthropic-base-url", &url]).await;
+    let id = if hooks { "agent-hooks" } else { "agent-screen" };
+    let created = farm.post("/api/workers", &json!({ "name": id })).await;
+    assert_eq!(created.status(), reqwest::StatusCode::CREATED);
+    let container = format!("claude-worker-{id}");
+    if !hooks {
+        // Hooks off: the hook cannot write what it records, so only the screen tells.
+        docker(&[
+            "exec",
+            &container,
+            "sh",
+            "-c",
+            "mkdir -p ~/.claude-worker && chmod a-w ~/.claude-worker",
+        ]);
+    }
+    let mut terminal = open_terminal(&farm.base, id, &[]).await.unwrap();
+    // A desktop-sized terminal: the auto-mode notice is taller than 24 rows.
+    terminal
+        .send(Message::binary(ttyd::resize(120, 50)))
+        .await
+        .unwrap();
+    wait_for(&farm, id, "no-agent", None).await;
+
+    // It opens at its prompt: no theme picker, no "use this API key?", no trust question.
+    type_keys(&mut terminal, "claude\r").await;
+    wait_for(&farm, id, "idle", None).await;
+    let screen = pane(id);
+    for first_run in [
+        "Do you want to use this API key",
+        "trust the files",
+        "Choose the text style",
+    ] {
+        assert!(!screen.contains(first_run), "a first-run dialog: {screen}");
+    }
+
+    // An answer streamed over a few seconds: working, then idle with its last line.
+    type_keys(&mut terminal, "[slow] tell me about the farm\r").await;
+    wait_for(&farm, id, "working", None).await;
+    // The screen shows no last line; Claude Code's Stop hook gives it.
+    let answered = hooks.then_some("Scripted answer");
+    let seen = wait_for(&farm, id, "idle", answered).await;
+    assert_eq!(
+        seen.first().map(String::as_str),
+        Some("working"),
+        "{seen:?}"
+    );
+
+    // A Bash call: Claude Code 2.1 first shows its auto-mode notice, then asks permission.
+    type_keys(&mut terminal, "[bash: touch /tmp/agent-ran] go\r").await;
+    let (line, notice) =
+        dialog_delay(&farm, id, "Auto mode can't check actions", "Auto mode").await;
+    println!("{id}: auto-mode notice on the API {notice:?} after the screen ({line})");
+    assert!(line.contains("Auto mode"), "{line}");
+    type_keys(&mut terminal, "\r").await;
+    let deadline = Instant::now() + PATIENCE;
+    while !pane(id).contains("Do you want to proceed?") {
+        assert!(
+            Instant::now() < deadline,
+            "no permission prompt:\n{}",
+            pane(id)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (line, prompt) = dialog_delay(&farm, id, "Do you want to proceed?", "Bash").await;
+    println!("{id}: permission prompt on the API {prompt:?} after the screen ({line})");
+    assert!(line.contains("Bash"), "{line}");
+
+    // Answered Yes from the terminal: the command runs, the answer comes, idle again.
+    type_keys(&mut terminal, "\x1b[B\r").await;
+    wait_for(&farm, id, "idle", hooks.then_some("Ran the command")).await;
+    let ran = docker(&[
+        "exec",
+        &container,
+        "sh",
+        "-c",
+        "test -e /tmp/agent-ran && echo yes",
+    ]);
+    assert_eq!(ran.trim(), "yes", "the approved command did not run");
+    let (_, _, source) = agent(&farm, id).await;
+    if !hooks {
+        assert_eq!(source, "screen", "hooks were off");
+    }
+
+    // Claude Code exits: no agent.
+    type_keys(&mut terminal, "/exit\r").await;
+    wait_for(&farm, id, "no-agent", None).await;
+    let (input, output) = model.usage();
+    assert!(
+        input > 0 && output > 0,
+        "the CLI never reached the scripted model"
+    );
+}
+
+#[tokio::test]
+async fn the_real_claude_code_is_followed_with_its_hooks() {
+    the_agent_is_followed(true).await;
+}
+
+#[tokio::test]
+async fn the_real_claude_code_is_followed_from_the_screen_alone() {
+    the_agent_is_followed(false).await;
+}
