@@ -16,7 +16,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{BinaryType, CloseEvent, HtmlElement, MessageEvent, ResizeObserver, WebSocket};
 
 use super::gestures::{copy_paste_keys, TouchScroll};
-use super::renderer::Renderer;
+use super::renderer::{RatioWatch, Renderer};
 use super::xterm::{Dimensions, Disposable, Fit, Terminal};
 use super::{ConnectionState, KeyBarState, TerminalStatus};
 
@@ -38,6 +38,7 @@ const RETRY_MAX_MS: i32 = 8_000;
 pub struct Session {
     inner: Rc<Inner>,
     observer: ResizeObserver,
+    _ratio: RatioWatch,
     disposables: Vec<Disposable>,
     renderer: Option<Renderer>,
     touch: Option<TouchScroll>,
@@ -90,7 +91,7 @@ impl Session {
         let fit = Fit::new();
         terminal.load_addon(&fit)?;
         terminal.open(host);
-        let renderer = Renderer::attach(&terminal, status.renderer);
+        let renderer = Renderer::attach(&terminal, status.renderer)?;
         fit.fit();
         let on_key = copy_paste_keys(&terminal);
         terminal.attach_custom_key_event_handler(&on_key);
@@ -141,10 +142,16 @@ impl Session {
             })?
         };
 
-        // Refit whenever the box changes size (window, rotation, grid layout).
-        let on_box_resize = Closure::<dyn FnMut()>::new(move || fit.fit());
+        // Refit whenever the box changes size (window, rotation, grid layout), and when the
+        // device pixel ratio does: cells are whole device pixels, so the same box holds
+        // another number of them.
+        let on_box_resize = {
+            let fit = fit.clone();
+            Closure::<dyn FnMut()>::new(move || fit.fit())
+        };
         let observer = ResizeObserver::new(on_box_resize.as_ref().unchecked_ref())?;
         observer.observe(host);
+        let ratio = RatioWatch::new(move || fit.fit());
 
         // Back in view or back online: try now rather than wait for the next attempt.
         let on_wake = {
@@ -185,6 +192,7 @@ impl Session {
         Ok(Session {
             inner,
             observer,
+            _ratio: ratio,
             disposables,
             renderer: Some(renderer),
             touch: Some(touch),

@@ -17,6 +17,14 @@ extern "C" {
     #[wasm_bindgen(method)]
     pub fn open(this: &Terminal, parent: &HtmlElement);
 
+    /// The terminal's own element, once it is open.
+    #[wasm_bindgen(method, getter)]
+    pub fn element(this: &Terminal) -> Option<HtmlElement>;
+
+    /// Its options; setting one applies it at once.
+    #[wasm_bindgen(method, getter)]
+    pub fn options(this: &Terminal) -> Options;
+
     /// Output as UTF-8 bytes; xterm.js may keep the array until it is parsed, so it must not
     /// be a view into WASM memory.
     #[wasm_bindgen(method)]
@@ -94,6 +102,14 @@ extern "C" {
     #[wasm_bindgen(method, getter)]
     pub fn rows(this: &Dimensions) -> u16;
 
+    pub type Options;
+
+    #[wasm_bindgen(method, getter, js_name = fontSize)]
+    pub fn font_size(this: &Options) -> f64;
+
+    #[wasm_bindgen(method, setter, js_name = fontSize)]
+    pub fn set_font_size(this: &Options, size: f64);
+
     pub type Modes;
 
     #[wasm_bindgen(method, getter, js_name = mouseTrackingMode)]
@@ -109,6 +125,7 @@ extern "C" {
 #[wasm_bindgen(js_namespace = FitAddon)]
 extern "C" {
     #[wasm_bindgen(js_name = FitAddon)]
+    #[derive(Clone)]
     pub type Fit;
 
     #[wasm_bindgen(constructor, js_class = FitAddon)]
