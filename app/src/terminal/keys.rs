@@ -1,11 +1,14 @@
 //! The phone key bar: the keys an on-screen keyboard lacks (Esc, Tab, sticky Ctrl and Alt,
-//! arrows, paste). Its buttons keep the focus in the terminal, so the keyboard stays up.
+//! arrows, paste), and the terminal's font size. Its buttons keep the focus in the terminal,
+//! so the keyboard stays up.
 
 use leptos::ev::PointerEvent;
 use leptos::prelude::*;
 
-/// What the key bar shares with the terminal: keys to send, and the sticky modifiers that
-/// apply to the next key typed on the keyboard.
+use super::font;
+
+/// What the key bar shares with the terminals: keys to send, the sticky modifiers that
+/// apply to the next key typed on the keyboard, and the font size.
 #[derive(Clone, Copy)]
 pub struct KeyBarState {
     pub send: RwSignal<Option<Vec<u8>>>,
@@ -13,6 +16,8 @@ pub struct KeyBarState {
     pub paste: RwSignal<Option<String>>,
     pub ctrl: RwSignal<bool>,
     pub alt: RwSignal<bool>,
+    /// In CSS pixels; every terminal given this state follows it.
+    pub font_size: RwSignal<u8>,
 }
 
 impl KeyBarState {
@@ -22,6 +27,7 @@ impl KeyBarState {
             paste: RwSignal::new(None),
             ctrl: RwSignal::new(false),
             alt: RwSignal::new(false),
+            font_size: RwSignal::new(font::remembered()),
         }
     }
 
@@ -97,6 +103,23 @@ pub fn KeyBar(keys: KeyBarState) -> impl IntoView {
         #[cfg(feature = "hydrate")]
         read_clipboard(keys.paste);
     };
+    let font_size = move |step: fn(u8) -> u8| {
+        move |ev: PointerEvent| {
+            ev.prevent_default();
+            let size = step(keys.font_size.get_untracked());
+            keys.font_size.set(size);
+            #[cfg(feature = "hydrate")]
+            font::remember(size);
+        }
+    };
+    // A size chosen in another tab applies here too.
+    #[cfg(feature = "hydrate")]
+    {
+        let listener = window_event_listener(leptos::ev::storage, move |_| {
+            keys.font_size.set(font::remembered());
+        });
+        on_cleanup(move || listener.remove());
+    }
     view! {
         <div class="key-bar" role="toolbar" aria-label="Terminal keys">
             <button on:pointerdown=key(ESC)>"Esc"</button>
@@ -110,6 +133,8 @@ pub fn KeyBar(keys: KeyBarState) -> impl IntoView {
             <button on:pointerdown=key(DOWN) aria-label="Down">"↓"</button>
             <button on:pointerdown=key(RIGHT) aria-label="Right">"→"</button>
             <button on:pointerdown=paste>"Paste"</button>
+            <button on:pointerdown=font_size(font::smaller) aria-label="Smaller text">"A−"</button>
+            <button on:pointerdown=font_size(font::larger) aria-label="Larger text">"A+"</button>
         </div>
     }
 }

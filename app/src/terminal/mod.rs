@@ -1,6 +1,7 @@
 //! The terminal component: an xterm.js terminal in the browser, attached to a worker's ttyd
 //! through the dashboard's websocket proxy. The server renders only its empty box.
 
+mod font;
 #[cfg(feature = "hydrate")]
 mod gestures;
 mod keys;
@@ -113,6 +114,15 @@ pub fn Terminal(
                     status.state.set(ConnectionState::Failed);
                 }
             }
+        });
+        // The key bar's font size applies to the running terminal too.
+        Effect::new(move || {
+            let size = keys.font_size.get();
+            live.with_value(|session| {
+                if let Some(session) = session {
+                    session.set_font_size(size);
+                }
+            });
         });
         // Keys and pastes from the key bar go straight to the session.
         let for_me = move || active.is_none_or(|active| active.get_untracked());

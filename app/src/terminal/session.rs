@@ -10,7 +10,7 @@ use std::rc::{Rc, Weak};
 
 use farm::{close_codes, ttyd};
 use js_sys::{ArrayBuffer, Uint8Array};
-use leptos::prelude::{RwSignal, Set, Update};
+use leptos::prelude::{GetUntracked, RwSignal, Set, Update};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{BinaryType, CloseEvent, HtmlElement, MessageEvent, ResizeObserver, WebSocket};
@@ -23,7 +23,6 @@ use super::{ConnectionState, KeyBarState, TerminalStatus};
 const TERMINAL_OPTIONS: &str = r##"{
     "cursorBlink": true,
     "fontFamily": "ui-monospace, 'DejaVu Sans Mono', Menlo, Consolas, monospace",
-    "fontSize": 14,
     "scrollback": 5000,
     "theme": { "background": "#0b0d10", "foreground": "#d8dee9", "cursor": "#f0c674" }
 }"##;
@@ -37,6 +36,7 @@ const RETRY_MAX_MS: i32 = 8_000;
 
 pub struct Session {
     inner: Rc<Inner>,
+    fit: Fit,
     observer: ResizeObserver,
     _ratio: RatioWatch,
     disposables: Vec<Disposable>,
@@ -88,6 +88,9 @@ impl Session {
     ) -> Result<Session, JsValue> {
         let options = js_sys::JSON::parse(TERMINAL_OPTIONS)?;
         let terminal = Terminal::new(&options);
+        terminal
+            .options()
+            .set_font_size(f64::from(keys.font_size.get_untracked()));
         let fit = Fit::new();
         terminal.load_addon(&fit)?;
         terminal.open(host);
@@ -151,7 +154,10 @@ impl Session {
         };
         let observer = ResizeObserver::new(on_box_resize.as_ref().unchecked_ref())?;
         observer.observe(host);
-        let ratio = RatioWatch::new(move || fit.fit());
+        let ratio = {
+            let fit = fit.clone();
+            RatioWatch::new(move || fit.fit())
+        };
 
         // Back in view or back online: try now rather than wait for the next attempt.
         let on_wake = {
@@ -191,6 +197,7 @@ impl Session {
 
         Ok(Session {
             inner,
+            fit,
             observer,
             _ratio: ratio,
             disposables,
@@ -213,6 +220,15 @@ impl Session {
     pub fn paste(&self, text: &str) {
         self.inner.terminal.paste(text);
         self.inner.terminal.focus();
+    }
+
+    /// A new font size: the terminal refits its box, and ttyd hears the new size.
+    pub fn set_font_size(&self, size: u8) {
+        let options = self.inner.terminal.options();
+        if options.font_size() != f64::from(size) {
+            options.set_font_size(f64::from(size));
+            self.fit.fit();
+        }
     }
 
     /// Sends keys as if typed, and gives the terminal the focus back.
