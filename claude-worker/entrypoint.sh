@@ -69,6 +69,22 @@ jq --arg key "$key_tail" --arg dir "$workdir" '
     | .projects[$dir].hasTrustDialogAccepted = true
   ' "$state" >"$state.new" 2>/dev/null && mv -f "$state.new" "$state" || rm -f "$state.new"
 
+# A worker made with a task starts Claude Code on it in its session right away, before anyone
+# opens the terminal (ttyd then attaches to the same session); after a restart it resumes
+# that conversation. The task reaches the shell as a variable, never as typed text.
+if [ -n "${CLAUDE_TASK:-}" ]; then
+  started="$HOME/.claude-worker/task-started"
+  mkdir -p "$HOME/.claude-worker"
+  tmux new-session -d -s main -x 120 -y 40 -c "$workdir" -e "CLAUDE_TASK=$CLAUDE_TASK" bash -l
+  if [ -e "$started" ]; then
+    tmux send-keys -t main 'claude --continue' Enter
+  else
+    tmux send-keys -t main 'claude "$CLAUDE_TASK"' Enter
+    : >"$started"
+  fi
+fi
+unset CLAUDE_TASK
+
 # ttyd asks for the credential the dashboard gave this worker (other workers share its
 # network); the shell does not inherit it. ttyd prints its configuration, the credential
 # included, as notices at start: errors and warnings only (--debug 3), so that the

@@ -35,6 +35,9 @@ pub const RESTART_GRACE_SECS: i32 = 5;
 pub const TTYD_PORT: u16 = 7681;
 /// The variable that carries the worker's ttyd credential into its container.
 pub const CREDENTIAL_VAR: &str = "TTYD_CREDENTIAL";
+/// The environment variable that carries a worker's task (`claude-worker/entrypoint.sh` starts
+/// Claude Code on it).
+pub const TASK_VAR: &str = "CLAUDE_TASK";
 /// Prefix of every worker container's name: `docker logs claude-worker-<id>` works.
 pub const CONTAINER_PREFIX: &str = "claude-worker-";
 
@@ -202,6 +205,9 @@ impl DockerRuntime {
         ];
         if let Some(repo) = &spec.git_repo {
             env.push(format!("GIT_REPO={repo}"));
+        }
+        if let Some(prompt) = &spec.prompt {
+            env.push(format!("{TASK_VAR}={prompt}"));
         }
         if c.anthropic_api_key.is_set() {
             env.push(format!(

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::agent::AgentStatus;
+use crate::batch::check_prompt;
 use crate::git_url::check_git_url;
 use crate::limits::Limits;
 
@@ -105,6 +106,9 @@ pub struct NewWorker {
     /// CPU cores; the farm's default (`WORKER_CPUS`) when absent.
     #[serde(default)]
     pub cpus: Option<f64>,
+    /// A task: the worker starts Claude Code on it in its session, in its repository.
+    #[serde(default)]
+    pub prompt: Option<String>,
 }
 
 /// A request that passed every check, ready to become a container.
@@ -113,6 +117,8 @@ pub struct WorkerSpec {
     pub id: String,
     pub name: String,
     pub git_repo: Option<String>,
+    /// What Claude Code starts on, if anything.
+    pub prompt: Option<String>,
 }
 
 /// Why a request was refused; the message tells the user what to change.
@@ -146,7 +152,19 @@ impl NewWorker {
             None | Some("") => None,
             Some(url) => Some(check_git_url(url)?.to_owned()),
         };
-        Ok(WorkerSpec { id, name, git_repo })
+        let prompt = match self.prompt.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(task) => {
+                check_prompt(task)?;
+                Some(task.to_owned())
+            }
+        };
+        Ok(WorkerSpec {
+            id,
+            name,
+            git_repo,
+            prompt,
+        })
     }
 }
 

@@ -28,11 +28,16 @@ pub async fn farm_usage() -> Result<FarmUse, ServerFnError> {
 }
 
 #[server(prefix = "/rpc")]
-pub async fn create_worker(name: String, git_repo: String) -> Result<Worker, ServerFnError> {
+pub async fn create_worker(
+    name: String,
+    git_repo: String,
+    prompt: String,
+) -> Result<Worker, ServerFnError> {
     let service = expect_context::<farm::WorkerService>();
     let request = farm::worker::NewWorker {
         name: Some(name),
         git_repo: Some(git_repo),
+        prompt: Some(prompt),
         ..Default::default()
     };
     service.create(request).await.map_err(ServerFnError::new)
@@ -109,6 +114,7 @@ pub fn Dashboard() -> impl IntoView {
     // What the create form holds, for checking it as the user types.
     let typed_name = RwSignal::new(String::new());
     let typed_repo = RwSignal::new(String::new());
+    let typed_task = RwSignal::new(String::new());
     // A created worker appears in the list; the form empties for the next one.
     let form = NodeRef::<leptos::html::Form>::new();
     Effect::new(move || {
@@ -118,6 +124,7 @@ pub fn Dashboard() -> impl IntoView {
             }
             typed_name.set(String::new());
             typed_repo.set(String::new());
+            typed_task.set(String::new());
         }
     });
     // The same checks as the server's, as the user types (the domain crate is shared with
@@ -126,6 +133,7 @@ pub fn Dashboard() -> impl IntoView {
         let request = farm::worker::NewWorker {
             name: Some(typed_name.get()),
             git_repo: Some(typed_repo.get()),
+            prompt: Some(typed_task.get()),
             ..Default::default()
         };
         let spec = request
@@ -195,6 +203,11 @@ pub fn Dashboard() -> impl IntoView {
                         <input type="text" name="git_repo" placeholder="https://github.com/user/repo.git"
                             autocomplete="off" autocapitalize="off" spellcheck="false"
                             on:input=move |e| typed_repo.set(event_target_value(&e))/>
+                    </label>
+                    <label>
+                        <span>"Task for Claude (optional)"</span>
+                        <input type="text" name="prompt" placeholder="Fix the failing tests" autocomplete="off"
+                            on:input=move |e| typed_task.set(event_target_value(&e))/>
                     </label>
                     <button type="submit" class="primary" disabled=move || create.pending().get() || checked().is_err()>
                         {move || if create.pending().get() { "Creating…" } else { "Create worker" }}

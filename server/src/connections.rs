@@ -175,6 +175,7 @@ impl State {
 
     fn close(&mut self, id: u64) {
         if let Some(anonymous) = self.forget(id) {
+            tracing::debug!(address = %anonymous.address, "closed an anonymous connection to make room");
             anonymous.close.send(()).ok();
         }
     }

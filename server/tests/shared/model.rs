@@ -10,7 +10,7 @@
 //! - `[error]`: an API error (500); `[limit]`: a usage-limit error (429);
 //! - anything else: `Scripted answer: <the first words of the prompt>`.
 //!
-//! Every answer reports its usage, and the model keeps the sums.
+//! Every answer reports its usage; the model keeps the sums and the prompts it answered.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -32,18 +32,26 @@ pub const OUTPUT_TOKENS: u64 = 12;
 
 pub struct ScriptedModel {
     pub addr: SocketAddr,
-    usage: Arc<Mutex<(u64, u64)>>,
+    record: Arc<Mutex<Record>>,
     server: tokio::task::JoinHandle<()>,
+}
+
+/// What the model has answered so far.
+#[derive(Default)]
+struct Record {
+    input_tokens: u64,
+    output_tokens: u64,
+    prompts: Vec<String>,
 }
 
 impl ScriptedModel {
     /// Listens on every address (workers reach it through their network's gateway).
     pub async fn start() -> ScriptedModel {
-        let usage = Arc::new(Mutex::new((0, 0)));
+        let record = Arc::new(Mutex::new(Record::default()));
         let app = Router::new()
             .route("/v1/messages", post(messages))
             .route("/v1/messages/count_tokens", post(count_tokens))
-            .with_state(usage.clone());
+            .with_state(record.clone());
         let listener = tokio::net::TcpListener::bind("0.0.0.0:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let server = tokio::spawn(async move {
@@ -51,14 +59,21 @@ impl ScriptedModel {
         });
         ScriptedModel {
             addr,
-            usage,
+            record,
             server,
         }
     }
 
     /// Input and output tokens reported so far.
     pub fn usage(&self) -> (u64, u64) {
-        *self.usage.lock().unwrap()
+        let record = self.record.lock().unwrap();
+        (record.input_tokens, record.output_tokens)
+    }
+
+    /// How many of the prompts answered contain `text`.
+    pub fn answered(&self, text: &str) -> usize {
+        let record = self.record.lock().unwrap();
+        record.prompts.iter().filter(|p| p.contains(text)).count()
     }
 }
 
@@ -79,84 +94,129 @@ enum Reply {
     Error(StatusCode, &'static str, &'static str),
 }
 
-fn reply_to(request: &Value) -> Reply {
-    let last = request["messages"]
-        .as_array()
-        .and_then(|m| m.last())
-        .cloned()
-        .unwrap_or_default();
-    let blocks = match &last["content"] {
-        Value::String(text) => vec![json!({ "type": "text", "text": text })],
-        Value::Array(blocks) => blocks.clone(),
-        _ => Vec::new(),
-    };
-    if blocks.iter().any(|b| b["type"] == "tool_result") {
-        return Reply::Text {
-            text: "Ran the command.".into(),
-            pause: Duration::ZERO,
+/// The user's latest message as the script reads it: its text blocks, and whether it carries
+/// a tool's result.
+struct Latest {
+    texts: Vec<String>,
+    tool_result: bool,
+}
+
+/// `text` without Claude Code's `<system-reminder>…</system-reminder>` sections, trimmed.
+fn without_reminders(text: &str) -> String {
+    let mut rest = text;
+    let mut kept = String::new();
+    while let Some((before, after)) = rest.split_once("<system-reminder>") {
+        kept.push_str(before);
+        rest = after
+            .split_once("</system-reminder>")
+            .map_or("", |(_, end)| end);
+    }
+    kept.push_str(rest);
+    kept.trim().to_owned()
+}
+
+impl Latest {
+    fn of(request: &Value) -> Latest {
+        // Claude Code 2.1 ends the list with a `system` message of its own (the environment).
+        let last = request["messages"]
+            .as_array()
+            .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
+            .cloned()
+            .unwrap_or_default();
+        let blocks = match &last["content"] {
+            Value::String(text) => vec![json!({ "type": "text", "text": text })],
+            Value::Array(blocks) => blocks.clone(),
+            _ => Vec::new(),
         };
+        Latest {
+            texts: blocks
+                .iter()
+                .filter_map(|b| b["text"].as_str().map(str::to_owned))
+                .collect(),
+            tool_result: blocks.iter().any(|b| b["type"] == "tool_result"),
+        }
     }
-    // Claude Code puts its own context (`# Environment`, `<system-reminder>`) in text blocks
-    // beside the user's words: markers may be in any block, the prompt is the one that is not
-    // Claude Code's.
-    let texts: Vec<&str> = blocks.iter().filter_map(|b| b["text"].as_str()).collect();
-    let marked = |marker: &str| texts.iter().find(|t| t.contains(marker)).copied();
-    let prompt = texts
-        .iter()
-        .rev()
-        .find(|t| !t.starts_with(['<', '#']))
-        .copied()
-        .unwrap_or_default();
-    if let Some(command) = marked("[bash: ")
-        .unwrap_or_default()
-        .split_once("[bash: ")
-        .and_then(|(_, rest)| rest.split_once(']'))
-        .map(|(command, _)| command.to_owned())
-    {
-        return Reply::Bash(command);
+
+    /// The block that holds `marker`, if any: markers may be in any block.
+    fn marked(&self, marker: &str) -> Option<&str> {
+        self.texts
+            .iter()
+            .find(|t| t.contains(marker))
+            .map(String::as_str)
     }
-    if marked("[error]").is_some() {
-        return Reply::Error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "api_error",
-            "Internal server error",
-        );
+
+    /// The user's words: Claude Code puts its own context (`# Environment`,
+    /// `<system-reminder>…</system-reminder>`) in text blocks beside them and before them.
+    fn prompt(&self) -> String {
+        self.texts
+            .iter()
+            .rev()
+            .map(|t| without_reminders(t))
+            .find(|t| !t.is_empty() && !t.starts_with(['<', '#']))
+            .unwrap_or_default()
     }
-    if marked("[limit]").is_some() {
-        return Reply::Error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limit_error",
-            "You have reached your usage limit",
-        );
-    }
-    let words: String = prompt
-        .split_whitespace()
-        .take(6)
-        .collect::<Vec<_>>()
-        .join(" ");
-    Reply::Text {
-        text: format!("Scripted answer: {words}"),
-        pause: if marked("[slow]").is_some() {
-            Duration::from_millis(500)
-        } else {
-            Duration::ZERO
-        },
+
+    fn reply(&self) -> Reply {
+        if self.tool_result {
+            return Reply::Text {
+                text: "Ran the command.".into(),
+                pause: Duration::ZERO,
+            };
+        }
+        if let Some(command) = self
+            .marked("[bash: ")
+            .and_then(|t| t.split_once("[bash: "))
+            .and_then(|(_, rest)| rest.split_once(']'))
+            .map(|(command, _)| command.to_owned())
+        {
+            return Reply::Bash(command);
+        }
+        if self.marked("[error]").is_some() {
+            return Reply::Error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "api_error",
+                "Internal server error",
+            );
+        }
+        if self.marked("[limit]").is_some() {
+            return Reply::Error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_error",
+                "You have reached your usage limit",
+            );
+        }
+        let words = self
+            .prompt()
+            .split_whitespace()
+            .take(6)
+            .collect::<Vec<_>>()
+            .join(" ");
+        Reply::Text {
+            text: format!("Scripted answer: {words}"),
+            pause: if self.marked("[slow]").is_some() {
+                Duration::from_millis(500)
+            } else {
+                Duration::ZERO
+            },
+        }
     }
 }
 
 async fn messages(
-    State(usage): State<Arc<Mutex<(u64, u64)>>>,
+    State(record): State<Arc<Mutex<Record>>>,
     Json(request): Json<Value>,
 ) -> Response {
-    let reply = reply_to(&request);
+    let latest = Latest::of(&request);
+    let reply = latest.reply();
     if let Reply::Error(status, kind, message) = reply {
         let body = json!({ "type": "error", "error": { "type": kind, "message": message } });
         return (status, Json(body)).into_response();
     }
     {
-        let mut sums = usage.lock().unwrap();
-        sums.0 += INPUT_TOKENS;
-        sums.1 += OUTPUT_TOKENS;
+        let mut record = record.lock().unwrap();
+        record.input_tokens += INPUT_TOKENS;
+        record.output_tokens += OUTPUT_TOKENS;
+        record.prompts.push(latest.prompt());
     }
     let model = request["model"]
         .as_str()

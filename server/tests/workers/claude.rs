@@ -220,3 +220,56 @@ async fn the_real_claude_code_is_followed_with_its_hooks() {
 async fn the_real_claude_code_is_followed_from_the_screen_alone() {
     the_agent_is_followed(false).await;
 }
+
+#[tokio::test]
+async fn a_worker_made_with_a_task_starts_claude_code_on_it() {
+    let model = ScriptedModel::start().await;
+    let url = format!("http://{}:{}", host_address(), model.addr.port());
+    let image = claude_image();
+    let farm =
+        TestFarm::start_with(&["--worker-image", &image, "--anthropic-base-url", &url]).await;
+    let created = farm
+        .post(
+            "/api/workers",
+            &json!({ "name": "tasked", "prompt": "summarise the repository" }),
+        )
+        .await;
+    assert_eq!(created.status(), reqwest::StatusCode::CREATED);
+    // Nobody opened its terminal: Claude Code answered the task by itself.
+    wait_for(
+        &farm,
+        "tasked",
+        "idle",
+        Some("Scripted answer: summarise the repository"),
+    )
+    .await;
+    assert!(pane("tasked").contains("summarise the repository"));
+
+    // A restart resumes the conversation instead of starting the task again.
+    let restarted = farm.post("/api/workers/tasked/restart", &json!({})).await;
+    assert_eq!(restarted.status(), reqwest::StatusCode::OK);
+    wait_for(&farm, "tasked", "idle", None).await;
+    let deadline = Instant::now() + PATIENCE;
+    while !pane("tasked").contains("summarise the repository") {
+        assert!(
+            Instant::now() < deadline,
+            "the conversation did not come back:\n{}",
+            pane("tasked")
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        model.answered("summarise the repository"),
+        1,
+        "the task ran again after the restart"
+    );
+
+    // A task must be one line: refused with a reason, nothing created.
+    let refused = farm
+        .post(
+            "/api/workers",
+            &json!({ "name": "two-lines", "prompt": "a\nb" }),
+        )
+        .await;
+    assert_eq!(refused.status(), reqwest::StatusCode::BAD_REQUEST);
+}
