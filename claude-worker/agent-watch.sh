@@ -4,36 +4,48 @@
 #   hook <the last hook event, one JSON line>        (claude-worker-agent-hook wrote it)
 #   command <the tmux pane's foreground program>     ("" when no session is open yet)
 #   screen <n>, then the pane's n visible lines
-# Hook events and the pane are looked at twice a second: a dialog must show on the dashboard
-# within a second of appearing on screen, and Claude Code's own notification of it comes
-# seconds later. Only changes are printed. It ends when its standard input closes (the
-# dashboard went away).
+# Hook events are looked for twice a second (bash builtins only, no process started). The
+# pane, which costs a tmux call, twice a second while Claude Code runs in it (a dialog must
+# show on the dashboard within a second of appearing on screen, and Claude Code's own
+# notification of it comes seconds later), every two seconds otherwise, and whenever a hook
+# fired. Only changes are printed. It ends when its standard input closes (the dashboard went
+# away).
 set -u
 dir="$HOME/.claude-worker"
 mkdir -p "$dir"
-last_hook="" last_command="-" last_screen="-"
+last_hook="" last_command="-" last_screen="-" n=0
 while :; do
   hook=""
   [ -r "$dir/agent.json" ] && IFS= read -r -d '' hook <"$dir/agent.json"
   hook="${hook//$'\n'/ }"
+  fresh=0
   if [ "$hook" != "$last_hook" ]; then
     printf 'hook %s\n' "$hook"
     last_hook="$hook"
+    fresh=1
   fi
-  pane=$(tmux display-message -p -t main '#{pane_current_command}' \; capture-pane -p -t main 2>/dev/null)
-  command="${pane%%$'\n'*}"
-  screen="${pane#*$'\n'}"
-  [ "$pane" = "$command" ] && screen=""
-  if [ "$command" != "$last_command" ]; then
-    printf 'command %s\n' "$command"
-    last_command="$command"
-  fi
-  if [ "$screen" != "$last_screen" ]; then
-    lines=()
-    [ -n "$screen" ] && mapfile -t lines <<<"$screen"
-    printf 'screen %d\n' "${#lines[@]}"
-    printf '%s\n' "${lines[@]}"
-    last_screen="$screen"
+  n=$((n + 1))
+  look=0
+  case "$last_command" in
+    claude*) look=1 ;;
+  esac
+  [ "$fresh" = 1 ] || [ $((n % 4)) = 1 ] && look=1
+  if [ "$look" = 1 ]; then
+    pane=$(tmux display-message -p -t main '#{pane_current_command}' \; capture-pane -p -t main 2>/dev/null)
+    command="${pane%%$'\n'*}"
+    screen="${pane#*$'\n'}"
+    [ "$pane" = "$command" ] && screen=""
+    if [ "$command" != "$last_command" ]; then
+      printf 'command %s\n' "$command"
+      last_command="$command"
+    fi
+    if [ "$screen" != "$last_screen" ]; then
+      lines=()
+      [ -n "$screen" ] && mapfile -t lines <<<"$screen"
+      printf 'screen %d\n' "${#lines[@]}"
+      printf '%s\n' "${lines[@]}"
+      last_screen="$screen"
+    fi
   fi
   # The pause: standard input stays open and silent while the dashboard reads this; when the
   # dashboard goes, it closes, and the watcher ends instead of staying behind in the worker.
