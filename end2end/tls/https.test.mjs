@@ -28,10 +28,16 @@ for (const [size, viewport] of [
       await page.getByLabel('Password').fill(PASSWORD);
       await page.getByRole('button', { name: 'Log in' }).click();
       await page.waitForURL(`${BASE}/`);
-      const [cookie] = await page.context().cookies();
-      assert.equal(cookie.name, 'cwf_session');
+      const cookies = await page.context().cookies();
+      const cookie = cookies.find((c) => c.name === 'cwf_session');
+      assert.ok(cookie, `no session cookie in ${cookies.map((c) => c.name)}`);
       assert.equal(cookie.secure, true, 'the session cookie is Secure over https');
       assert.equal(cookie.httpOnly, true);
+      // The browser is known from now on (its logins are not held back by strangers'): that
+      // cookie is as guarded, and goes only to the login.
+      const device = cookies.find((c) => c.name === 'cwf_device');
+      assert.ok(device, `no device cookie in ${cookies.map((c) => c.name)}`);
+      assert.deepEqual([device.secure, device.httpOnly, device.sameSite, device.path], [true, true, 'Strict', '/login']);
 
       // The event stream is live, and the new worker's card is there.
       await page.locator('[data-live="on"]').waitFor({ timeout: 60_000 });

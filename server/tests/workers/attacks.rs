@@ -13,12 +13,12 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::auth::{api_token, PASSWORD};
 use crate::client::open_terminal;
 use crate::dashboard_process::Dashboard;
-use crate::support::{free_port, token, InstanceCleanup, TestFarm, PATIENCE};
+use crate::support::{state_dir, token, InstanceCleanup, TestFarm, PATIENCE};
 use crate::{run_until, Socket};
 
-const PASSWORD: &str = "a long attack-test password";
 const PAYLOAD: &str = "%3C%2Ftitle%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E";
 
 #[tokio::test]
@@ -147,18 +147,9 @@ async fn send_raw_path(base: &str, method: &str, path: &str) -> std::io::Result<
         .ok_or_else(|| std::io::Error::other(format!("not HTTP: {line}")))
 }
 
-/// Logs in through the API and returns the session cookie for a browser-like client.
+/// The session cookie of a login through the API, for a browser-like client.
 async fn session_cookie(base: &str) -> String {
-    let login: Value = reqwest::Client::new()
-        .post(format!("http://{base}/api/login"))
-        .json(&json!({ "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    format!("cwf_session={}", login["token"].as_str().unwrap())
+    format!("cwf_session={}", api_token(base).await)
 }
 
 #[tokio::test]
@@ -282,19 +273,7 @@ fn resident_kib(pid: u32) -> u64 {
 async fn over_size_websocket_frames_are_refused_with_1009_and_hold_no_memory() {
     let instance = format!("cwf-test-{}", token());
     let _cleanup = InstanceCleanup(instance.clone());
-    let port = free_port();
-    let image = std::env::var("WORKER_IMAGE").unwrap_or_else(|_| "claude-worker:test".into());
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_claude-worker-farm"));
-    command
-        .args([
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-            "--instance",
-            &instance,
-        ])
-        .args(["--worker-image", &image])
-        .args(["--state-dir", &crate::support::state_dir()]);
-    let dashboard = Dashboard::run(command, port).await;
+    let dashboard = Dashboard::start(&instance, &["--state-dir", &state_dir()]).await;
     let base = dashboard.base.clone();
     let created = reqwest::Client::new()
         .post(format!("http://{base}/api/workers"))

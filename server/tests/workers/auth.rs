@@ -14,7 +14,7 @@ use crate::redis::RedisServer;
 use crate::support::{free_port, token, InstanceCleanup, TestFarm, PATIENCE};
 use crate::{open_terminal, run_until};
 
-const PASSWORD: &str = "a long test password";
+pub const PASSWORD: &str = "a long test password";
 
 /// A client that shows redirects instead of following them.
 fn client() -> reqwest::Client {
@@ -42,7 +42,7 @@ async fn log_in(farm: &TestFarm, headers: &[(&str, &str)]) -> String {
 }
 
 /// A bearer token from `POST /api/login`.
-async fn api_token(base: &str) -> String {
+pub async fn api_token(base: &str) -> String {
     let response = client()
         .post(format!("http://{base}/api/login"))
         .json(&json!({ "password": PASSWORD }))

@@ -20,7 +20,7 @@ pub struct Dashboard {
 }
 
 impl Dashboard {
-    async fn start(instance: &str, settings: &[&str]) -> Dashboard {
+    pub async fn start(instance: &str, settings: &[&str]) -> Dashboard {
         Dashboard::start_logging(instance, settings, Stdio::inherit()).await
     }
 

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 
-use crate::support::{docker, TestFarm};
+use crate::support::{docker, terminal_credential, TestFarm};
 use crate::{open_terminal, run_until};
 
 const MIB: u64 = 1024 * 1024;
@@ -164,16 +164,7 @@ async fn workers_cannot_open_each_others_terminals() {
         "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
         "claude-worker-beta",
     ]);
-    let env = docker(&[
-        "inspect",
-        "-f",
-        "{{range .Config.Env}}{{println .}}{{end}}",
-        "claude-worker-beta",
-    ]);
-    let credential = env
-        .lines()
-        .find_map(|line| line.strip_prefix("TTYD_CREDENTIAL="))
-        .unwrap();
+    let credential = terminal_credential("claude-worker-beta");
     let upgrade = |basic: Option<String>| {
         let mut request = format!("ws://{}:7681/ws", ip.trim())
             .into_client_request()

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use crate::dashboard_process::Dashboard;
 use crate::redis::RedisServer;
-use crate::support::{docker, free_port, token, InstanceCleanup};
+use crate::support::{docker, free_port, terminal_credential, token, InstanceCleanup};
 
 /// Every key in the Redis and what it holds, as text.
 fn redis_contents(redis: &RedisServer) -> String {
@@ -136,17 +136,7 @@ async fn secrets_reach_the_worker_and_nothing_else() {
 
     // The credential the dashboard gave this worker's ttyd, as given and as ttyd would
     // print it (base64 of `user:password`).
-    let env = docker(&[
-        "inspect",
-        "--format",
-        "{{range .Config.Env}}{{println .}}{{end}}",
-        "claude-worker-keyed",
-    ]);
-    let credential = env
-        .lines()
-        .find_map(|line| line.strip_prefix("TTYD_CREDENTIAL="))
-        .expect("every worker gets a terminal credential")
-        .to_owned();
+    let credential = terminal_credential("claude-worker-keyed");
     let password_part = credential.split_once(':').unwrap().1.to_owned();
     let credential_b64 = base64::engine::general_purpose::STANDARD.encode(&credential);
     // The worker's own log, once its terminal is up, from Docker and from the dashboard

@@ -199,6 +199,21 @@ pub fn docker(args: &[&str]) -> String {
     text
 }
 
+/// The `user:password` the dashboard gave a worker's ttyd (from its environment, as only
+/// Docker's own users can read it).
+pub fn terminal_credential(container: &str) -> String {
+    let env = docker(&[
+        "inspect",
+        "-f",
+        "{{range .Config.Env}}{{println .}}{{end}}",
+        container,
+    ]);
+    env.lines()
+        .find_map(|line| line.strip_prefix("TTYD_CREDENTIAL="))
+        .expect("every worker gets a terminal credential")
+        .to_owned()
+}
+
 /// A port nothing listens on right now.
 pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
