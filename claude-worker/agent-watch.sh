@@ -5,10 +5,10 @@
 #   command <the tmux pane's foreground program>     ("" when no session is open yet)
 #   screen <n>, then the pane's n visible lines
 # Hook events are looked for twice a second (bash builtins only, no process started). The
-# pane, which costs a tmux call, twice a second while Claude Code runs in it (a dialog must
+# pane, which costs a tmux call, twice a second while Claude Code runs a turn (a dialog must
 # show on the dashboard within a second of appearing on screen, and Claude Code's own
-# notification of it comes seconds later), every two seconds otherwise, and whenever a hook
-# fired. Only changes are printed. It ends when its standard input closes (the dashboard went
+# notification of it comes seconds later), every two seconds otherwise (a shell, Claude Code
+# idle at its prompt), and whenever a hook fired. Only changes are printed. It ends when its standard input closes (the dashboard went
 # away).
 set -u
 dir="$HOME/.claude-worker"
@@ -25,9 +25,18 @@ while :; do
     fresh=1
   fi
   n=$((n + 1))
+  # Twice a second while a turn runs (a dialog can only appear then): the screen says `esc to
+  # interrupt` or shows a dialog, or the last hook is one of a running turn.
   look=0
   case "$last_command" in
-    claude*) look=1 ;;
+    claude*)
+      case "$last_screen" in
+        *"esc to interrupt"* | *"Esc to cancel"*) look=1 ;;
+      esac
+      case "$hook" in
+        *'"event":"UserPromptSubmit"'* | *'"event":"PreToolUse"'* | *'"event":"PostToolUse"'* | *'"event":"PermissionRequest"'*) look=1 ;;
+      esac
+      ;;
   esac
   [ "$fresh" = 1 ] || [ $((n % 4)) = 1 ] && look=1
   if [ "$look" = 1 ]; then
