@@ -149,12 +149,6 @@ impl Gate {
         })
     }
 
-    /// Connections open now, and how many of them are anonymous.
-    pub fn counts(&self) -> (usize, usize) {
-        let state = self.lock();
-        (state.open, state.anonymous.len())
-    }
-
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -209,6 +203,14 @@ mod tests {
 
     fn ip(last: u8) -> IpAddr {
         IpAddr::from([10, 0, 0, last])
+    }
+
+    impl Gate {
+        /// Connections open now, and how many of them are anonymous.
+        fn counts(&self) -> (usize, usize) {
+            let state = self.lock();
+            (state.open, state.anonymous.len())
+        }
     }
 
     #[test]

@@ -36,6 +36,29 @@ fn host_address() -> String {
         .expect("Docker's bridge docker0 has an IPv4 address")
 }
 
+/// The scripted model, and a farm whose workers run the real Claude Code against it.
+async fn claude_farm() -> (ScriptedModel, TestFarm) {
+    let model = ScriptedModel::start().await;
+    let url = format!("http://{}:{}", host_address(), model.addr.port());
+    let image = claude_image();
+    let farm =
+        TestFarm::start_with(&["--worker-image", &image, "--anthropic-base-url", &url]).await;
+    (model, farm)
+}
+
+/// Waits until the worker's screen shows `text`.
+async fn wait_for_screen(id: &str, text: &str) {
+    let deadline = Instant::now() + PATIENCE;
+    while !pane(id).contains(text) {
+        assert!(
+            Instant::now() < deadline,
+            "{id} never showed {text:?}:\n{}",
+            pane(id)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn agent(farm: &TestFarm, id: &str) -> (String, String, String) {
     let worker: Value = farm.get_json(&format!("/api/workers/{id}")).await;
     let field = |name: &str| {
@@ -114,11 +137,7 @@ async fn dialog_delay(farm: &TestFarm, id: &str, shown: &str, asks: &str) -> (St
 }
 
 async fn the_agent_is_followed(hooks: bool) {
-    let model = ScriptedModel::start().await;
-    let url = format!("http://{}:{}", host_address(), model.addr.port());
-    let image = claude_image();
-    let farm =
-        TestFarm::start_with(&["--worker-image", &image, "--anthropic-base-url", &url]).await;
+    let (model, farm) = claude_farm().await;
     let id = if hooks { "agent-hooks" } else { "agent-screen" };
     let created = farm.post("/api/workers", &json!({ "name": id })).await;
     assert_eq!(created.status(), reqwest::StatusCode::CREATED);
@@ -172,15 +191,7 @@ async fn the_agent_is_followed(hooks: bool) {
     println!("{id}: auto-mode notice on the API {notice:?} after the screen ({line})");
     assert!(line.contains("Auto mode"), "{line}");
     type_keys(&mut terminal, "\r").await;
-    let deadline = Instant::now() + PATIENCE;
-    while !pane(id).contains("Do you want to proceed?") {
-        assert!(
-            Instant::now() < deadline,
-            "no permission prompt:\n{}",
-            pane(id)
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_screen(id, "Do you want to proceed?").await;
     let (line, prompt) = dialog_delay(&farm, id, "Do you want to proceed?", "Bash").await;
     println!("{id}: permission prompt on the API {prompt:?} after the screen ({line})");
     assert!(line.contains("Bash"), "{line}");
@@ -223,11 +234,7 @@ async fn the_real_claude_code_is_followed_from_the_screen_alone() {
 
 #[tokio::test]
 async fn a_worker_made_with_a_task_starts_claude_code_on_it() {
-    let model = ScriptedModel::start().await;
-    let url = format!("http://{}:{}", host_address(), model.addr.port());
-    let image = claude_image();
-    let farm =
-        TestFarm::start_with(&["--worker-image", &image, "--anthropic-base-url", &url]).await;
+    let (model, farm) = claude_farm().await;
     let created = farm
         .post(
             "/api/workers",
@@ -249,15 +256,7 @@ async fn a_worker_made_with_a_task_starts_claude_code_on_it() {
     let restarted = farm.post("/api/workers/tasked/restart", &json!({})).await;
     assert_eq!(restarted.status(), reqwest::StatusCode::OK);
     wait_for(&farm, "tasked", "idle", None).await;
-    let deadline = Instant::now() + PATIENCE;
-    while !pane("tasked").contains("summarise the repository") {
-        assert!(
-            Instant::now() < deadline,
-            "the conversation did not come back:\n{}",
-            pane("tasked")
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_for_screen("tasked", "summarise the repository").await;
     assert_eq!(
         model.answered("summarise the repository"),
         1,
