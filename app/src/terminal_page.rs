@@ -40,8 +40,12 @@ pub fn TerminalPage() -> impl IntoView {
     // The latest list, for what must not read the resource outside a Suspense: the title's
     // count and the alerts (empty as the server renders, so hydration agrees).
     let current = RwSignal::new(Vec::<farm::worker::Worker>::new());
+    // Whether the latest list lacks this worker (false as the server renders): its terminal
+    // then knocks at no websocket.
+    let missing = RwSignal::new(false);
     Effect::new(move || {
         if let Some(Ok(list)) = workers.get() {
+            missing.set(!list.iter().any(|w| w.id == id()));
             current.set(list);
         }
     });
@@ -130,10 +134,10 @@ pub fn TerminalPage() -> impl IntoView {
                     {move || state.get().text()}
                 </span>
             </header>
-            // An id no worker could have never reaches the terminal's websocket.
+            // An id no worker has, or could have, never reaches the terminal's websocket.
             {move || {
                 let id = id();
-                is_valid_id(&id).then(|| view! { <Terminal id status keys/> })
+                (is_valid_id(&id) && !missing.get()).then(|| view! { <Terminal id status keys/> })
             }}
             <KeyBar keys/>
         </div>
