@@ -40,13 +40,23 @@ pub fn TerminalPage() -> impl IntoView {
     // The latest list, for what must not read the resource outside a Suspense: the title's
     // count and the alerts (empty as the server renders, so hydration agrees).
     let current = RwSignal::new(Vec::<farm::worker::Worker>::new());
-    // Whether the latest list lacks this worker (false as the server renders): its terminal
-    // then knocks at no websocket.
-    let missing = RwSignal::new(false);
+    // Whether the list has this worker: unknown (`None`) as the server renders and until the
+    // page is live, so the terminal mounts only for a worker that exists and never knocks at
+    // the websocket of one that does not. A list that cannot be had lets the terminal try.
+    let present = RwSignal::new(None::<bool>);
     Effect::new(move || {
-        if let Some(Ok(list)) = workers.get() {
-            missing.set(!list.iter().any(|w| w.id == id()));
-            current.set(list);
+        let now = match workers.get() {
+            Some(Ok(list)) => {
+                let now = list.iter().any(|w| w.id == id());
+                current.set(list);
+                now
+            }
+            Some(Err(_)) => true,
+            None => return,
+        };
+        // Set only on a change: every set re-renders what reads it, the terminal included.
+        if present.get_untracked() != Some(now) {
+            present.set(Some(now));
         }
     });
     let waiting =
@@ -130,14 +140,18 @@ pub fn TerminalPage() -> impl IntoView {
                         "bell " {status.bells.get()}
                     </span>
                 })}
-                <span class=move || format!("badge conn-{}", state.get().label())>
-                    {move || state.get().text()}
-                </span>
+                // No terminal, no connection to tell of.
+                {move || (present.get() != Some(false)).then(|| view! {
+                    <span class=move || format!("badge conn-{}", state.get().label())>
+                        {move || state.get().text()}
+                    </span>
+                })}
             </header>
             // An id no worker has, or could have, never reaches the terminal's websocket.
             {move || {
                 let id = id();
-                (is_valid_id(&id) && !missing.get()).then(|| view! { <Terminal id status keys/> })
+                (is_valid_id(&id) && present.get() == Some(true))
+                    .then(|| view! { <Terminal id status keys/> })
             }}
             <KeyBar keys/>
         </div>

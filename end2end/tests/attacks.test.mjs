@@ -69,6 +69,18 @@ for (const [size, viewport] of [
       assert.deepEqual(errors.filter((e) => !/Content Security Policy/.test(e)), [], 'console errors');
       assert.ok(!(await workers()).includes('pwned'), 'the script created a worker');
 
+      // A well-formed id that names no worker: the same plain page, no terminal knocking.
+      const missing = await newPage(browser, options);
+      const missingErrors = watchErrors(missing);
+      const missingRequests = recordRequests(missing);
+      await missing.goto(`${BASE}/workers/nobody-here`);
+      await missing.locator('h1.no-such-worker').waitFor();
+      await missing.waitForFunction(() => document.title.startsWith('No such worker'));
+      await missing.locator('.badge[class*="conn-"]').waitFor({ state: 'detached' });
+      await shot(missing, `missing-worker-${size}`);
+      assert.ok(!missingRequests.some((r) => r.startsWith('WS ')), 'a terminal knocked for a worker that does not exist');
+      assert.deepEqual(missingErrors, [], 'console errors on the page of a missing worker');
+
       // A user who is not logged in follows the link through the login page: the same.
       const stranger = await newPage(browser, { loggedIn: false, ...options });
       const strangerRequests = recordRequests(stranger);
