@@ -2,6 +2,7 @@
 # The dashboard runs this in each running worker (docker exec, as the worker's user) and reads
 # what it prints; the worker has no way to reach the dashboard. One message per change:
 #   hook <the last hook event, one JSON line>        (claude-worker-agent-hook wrote it)
+#   usage <tokens per model, one JSON line>          (claude-worker-agent-usage wrote it)
 #   command <the tmux pane's foreground program>     ("" when no session is open yet)
 #   screen <n>, then the pane's n visible lines
 # Hook events are looked for twice a second (bash builtins only, no process started). The
@@ -13,7 +14,7 @@
 set -u
 dir="$HOME/.claude-worker"
 mkdir -p "$dir"
-last_hook="" last_command="-" last_screen="-" n=0
+last_hook="" last_usage="" last_command="-" last_screen="-" n=0
 while :; do
   hook=""
   [ -r "$dir/agent.json" ] && IFS= read -r -d '' hook <"$dir/agent.json"
@@ -23,6 +24,13 @@ while :; do
     printf 'hook %s\n' "$hook"
     last_hook="$hook"
     fresh=1
+  fi
+  usage=""
+  [ -r "$dir/usage.json" ] && IFS= read -r -d '' usage <"$dir/usage.json"
+  usage="${usage//$'\n'/ }"
+  if [ "$usage" != "$last_usage" ]; then
+    printf 'usage %s\n' "$usage"
+    last_usage="$usage"
   fi
   n=$((n + 1))
   # Twice a second while a turn runs (a dialog can only appear then): the screen says `esc to

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::agent::usage::AgentUsage;
 use crate::worker::InvalidInput;
 
 /// Less memory than this and Claude Code (~260 MB) cannot run at all.
@@ -67,6 +68,8 @@ impl LimitRules {
 /// `GET /api/farm` answers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FarmUse {
+    /// Tokens and cost of the running workers' Claude Code conversations together.
+    pub claude: AgentUsage,
     pub workers: usize,
     pub max_workers: usize,
     /// The sum of every worker's memory limit, in MiB.
@@ -159,6 +162,7 @@ mod tests {
     #[test]
     fn the_farm_says_when_a_worker_would_not_fit() {
         let mut farm = FarmUse {
+            claude: AgentUsage::default(),
             workers: 2,
             max_workers: 20,
             memory_given_mb: 4096,

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::agent::usage::AgentUsage;
 use crate::agent::AgentStatus;
 use crate::batch::check_prompt;
 use crate::git_url::check_git_url;
@@ -41,6 +42,9 @@ pub struct Worker {
     /// What the Claude Code agent inside is doing, while the worker runs and it is known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<AgentStatus>,
+    /// Tokens and cost of its Claude Code conversations, while it runs and once summed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<AgentUsage>,
 }
 
 /// Lifecycle state of a worker's container.

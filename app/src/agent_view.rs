@@ -6,12 +6,15 @@ use farm::agent::{AgentState, AgentStatus};
 use farm::worker::Worker;
 use leptos::prelude::*;
 
-/// A worker whose agent waits for the user: it asks something, or it finished.
+/// A worker whose agent waits for the user: it asks something, it finished, or its last
+/// turn failed (a limit waits for its reset, not for the user).
 pub fn needs_me(worker: &Worker) -> bool {
-    worker
-        .agent
-        .as_ref()
-        .is_some_and(|a| matches!(a.state, AgentState::NeedsInput | AgentState::Idle))
+    worker.agent.as_ref().is_some_and(|a| {
+        matches!(
+            a.state,
+            AgentState::NeedsInput | AgentState::Idle | AgentState::Error
+        )
+    })
 }
 
 /// The page title with the number of workers waiting in front, as mail clients do.
@@ -116,13 +119,14 @@ mod alerts {
     use farm::worker::Worker;
     use leptos::prelude::*;
 
-    /// Whether a change of state is news: the agent asks, or it has just finished.
+    /// Whether a change of state is news: the agent asks, has just finished, or has just
+    /// stopped on a limit or an error.
     #[cfg(any(feature = "hydrate", test))]
     pub fn worth_telling(was: Option<AgentState>, now: AgentState) -> bool {
         match now {
-            AgentState::NeedsInput => was != Some(AgentState::NeedsInput),
+            AgentState::NeedsInput | AgentState::Limited | AgentState::Error => was != Some(now),
             AgentState::Idle => was == Some(AgentState::Working),
-            _ => false,
+            AgentState::Working | AgentState::NoAgent => false,
         }
     }
 
@@ -248,6 +252,8 @@ mod alerts {
         }
         let what = match agent.state {
             AgentState::NeedsInput => "needs you",
+            AgentState::Limited => "reached a usage limit",
+            AgentState::Error => "stopped on an API error",
             _ => "finished",
         };
         let options = web_sys::NotificationOptions::new();
@@ -316,6 +322,9 @@ mod alerts {
             assert!(!worth_telling(None, Idle));
             assert!(!worth_telling(Some(NeedsInput), Working));
             assert!(!worth_telling(Some(Working), NoAgent));
+            assert!(worth_telling(Some(Working), Limited));
+            assert!(worth_telling(Some(Working), Error));
+            assert!(!worth_telling(Some(Error), Error));
         }
     }
 }

@@ -14,6 +14,7 @@ use crate::layout::Layout;
 use crate::live::use_live_updates;
 use crate::login::LogoutButton;
 use crate::page_title::PageTitle;
+use crate::usage_view::{FarmSpend, UsageLine};
 
 #[server(prefix = "/rpc")]
 pub async fn list_workers() -> Result<Vec<Worker>, ServerFnError> {
@@ -225,6 +226,7 @@ pub fn Dashboard() -> impl IntoView {
                         </p>
                     })}
                 </Transition>
+                <FarmSpend workers=current.into()/>
             </section>
             <div class="view-switch">
                 <button
@@ -355,6 +357,7 @@ fn WorkerCard(
             </p>
             <p class="worker-age">{age}</p>
             <AgentLine agent=worker.agent.clone()/>
+            <UsageLine usage=worker.usage/>
             <GaugeLine gauge=gauge_of(worker.id.clone())/>
             {worker.status.detail().map(|detail| {
                 view! { <p class=format!("worker-detail status-{status}")>{detail}</p> }

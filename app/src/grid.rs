@@ -11,6 +11,7 @@ use crate::agent_view::AgentBadge;
 use crate::gauge_view::{gauge_of, GaugeLine};
 use crate::layout::Layout;
 use crate::terminal::{KeyBar, KeyBarState, Terminal, TerminalStatus};
+use crate::usage_view::UsageLine;
 
 #[component]
 pub fn MultiView(layout: Layout, workers: Signal<Vec<Worker>>) -> AnyView {
@@ -86,6 +87,7 @@ fn Tile(
     let badge = Memo::new(move |_| worker.get().map_or("gone", |w| w.status.label()));
     let out_of_memory = Memo::new(move |_| worker.get().is_some_and(|w| w.out_of_memory.is_some()));
     let agent = Memo::new(move |_| worker.get().and_then(|w| w.agent));
+    let usage = Memo::new(move |_| worker.get().and_then(|w| w.usage));
     let maximised = {
         let id = id.clone();
         Memo::new(move |_| layout.maximised.get().as_deref() == Some(id.as_str()))
@@ -126,7 +128,10 @@ fn Tile(
                 </button>
                 <button class="icon" on:click=on_close title="Remove from the grid" aria-label="Remove from the grid">"×"</button>
             </header>
-            <GaugeLine gauge=gauge_of(id.clone())/>
+            <div class="tile-meters">
+                <GaugeLine gauge=gauge_of(id.clone())/>
+                <UsageLine usage=usage/>
+            </div>
             <Terminal id=id status keys active=focused/>
         </article>
     }

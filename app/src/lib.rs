@@ -15,6 +15,7 @@ pub mod terminal;
 pub mod terminal_page;
 #[cfg(any(feature = "hydrate", test))]
 mod tile_keys;
+mod usage_view;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet};

@@ -2,12 +2,16 @@
 //! agent's status from it. The worker writes this text, so it is read defensively: bounded
 //! sizes, anything malformed skipped.
 //!
-//! The lines are `hook <json>`, `command <program>`, and `screen <n>` followed by n lines.
+//! The lines are `hook <json>`, `usage <json>`, `command <program>`, and `screen <n>`
+//! followed by n lines.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use super::hooks::{state_after, HookEvent, KNOWN_NOTIFICATIONS};
+use super::prices::{usage_of, ModelTokens};
 use super::screen::{self, ScreenReading};
+use super::usage::AgentUsage;
 use super::{AgentSource, AgentState};
 
 /// Most screen lines kept; a pane taller than this is read from its bottom.
@@ -22,6 +26,8 @@ const MAX_SCREEN_LINE_BYTES: usize = 1024;
 /// the user answered it; the delay keeps the moment between a prompt and its spinner from
 /// reading as idle.
 pub const INTERRUPT_AFTER: Duration = Duration::from_secs(3);
+/// Most models a usage line may name (a worker uses two or three).
+const MAX_MODELS: usize = 64;
 
 /// What the watcher has told so far.
 #[derive(Debug, Default)]
@@ -35,6 +41,8 @@ pub struct AgentFeed {
     screen_since: Option<Instant>,
     /// A screen being received: lines still to come, lines so far.
     receiving: Option<(usize, Vec<String>)>,
+    /// What the agent's conversations have used, once the worker has summed them.
+    usage: Option<AgentUsage>,
 }
 
 impl AgentFeed {
@@ -56,6 +64,7 @@ impl AgentFeed {
         let (kind, rest) = line.split_once(' ').unwrap_or((line, ""));
         match kind {
             "hook" => self.take_hook(rest, now),
+            "usage" => self.take_usage(rest),
             "command" => self.take_command(rest.trim()),
             "screen" => match rest.trim().parse::<usize>() {
                 Ok(0) => self.take_screen("", now),
@@ -83,13 +92,34 @@ impl AgentFeed {
             );
         }
         if let Some((state, line)) = state_after(&event) {
-            // An event that repeats the state without a line of its own keeps the last one.
+            // An event that repeats the state without a line of its own keeps the last one,
+            // and so does a later word on the same dialog (Claude Code 2.1.332 follows a
+            // question with "Claude needs your permission"): the first says what is asked.
             let line = match &self.hook {
-                Some(((same, kept), _)) if *same == state && line.is_none() => kept.clone(),
+                Some(((same, kept @ Some(_)), _))
+                    if *same == state && (line.is_none() || state == AgentState::NeedsInput) =>
+                {
+                    kept.clone()
+                }
                 _ => line,
             };
             self.hook = Some(((state, line), now));
         }
+    }
+
+    fn take_usage(&mut self, json: &str) {
+        // An empty or unreadable file (nothing summed yet) keeps what was known.
+        let Ok(models) = serde_json::from_str::<HashMap<String, ModelTokens>>(json) else {
+            return;
+        };
+        if models.len() <= MAX_MODELS {
+            self.usage = Some(usage_of(&models));
+        }
+    }
+
+    /// What the agent's conversations have used, once known.
+    pub fn usage(&self) -> Option<AgentUsage> {
+        self.usage
     }
 
     fn take_command(&mut self, command: &str) {
@@ -189,8 +219,8 @@ fn cut(text: &str, max: usize) -> &str {
 mod tests {
     use super::*;
 
-    const IDLE_SCREEN: &str = include_str!("screens/idle-box.txt");
-    const WORKING_SCREEN: &str = include_str!("screens/working-thinking.txt");
+    const IDLE_SCREEN: &str = include_str!("screens/cc-2.1.332-idle-after-answer.txt");
+    const WORKING_SCREEN: &str = include_str!("screens/cc-2.1.332-working.txt");
 
     fn feed(lines: &[&str], now: Instant) -> AgentFeed {
         let mut feed = AgentFeed::default();
@@ -378,5 +408,72 @@ mod tests {
         // After a screen of any size the protocol is back in step.
         f.push(r#"hook {"event":"Stop"}"#, now);
         assert_eq!(f.status(now).unwrap().0, AgentState::Idle);
+    }
+
+    #[test]
+    fn usage_is_read_and_priced() {
+        let now = Instant::now();
+        let mut f = feed(&["command claude"], now);
+        assert_eq!(f.usage(), None);
+        f.push(
+            r#"usage {"claude-opus-5-5":{"input":120,"output":12,"cache_read":0,"cache_write_5m":0,"cache_write_1h":0}}"#,
+            now,
+        );
+        let usage = f.usage().unwrap();
+        assert_eq!((usage.input_tokens, usage.output_tokens), (120, 12));
+        assert!(usage.cost_usd.is_some_and(|c| c > 0.0));
+        // An empty or broken file keeps what was known.
+        f.push("usage ", now);
+        f.push("usage {\"claude-opus-5-5\": \"many\"}", now);
+        assert_eq!(f.usage(), Some(usage));
+    }
+
+    #[test]
+    fn a_question_keeps_its_words_through_the_notification_after_it() {
+        // Claude Code 2.1.332 asks with AskUserQuestion, then fires PermissionRequest and a
+        // `permission_prompt` notification ("Claude needs your permission") for it.
+        let now = Instant::now();
+        let mut f = feed(&["command claude"], now);
+        for hook in [
+            r#"hook {"event":"PreToolUse","tool_name":"AskUserQuestion","question":"Which colour should the button be?"}"#,
+            r#"hook {"event":"PermissionRequest","tool_name":"AskUserQuestion","question":"Which colour should the button be?"}"#,
+            r#"hook {"event":"Notification","notification_type":"permission_prompt","message":"Claude needs your permission"}"#,
+        ] {
+            f.push(hook, now);
+            assert_eq!(
+                f.status(now),
+                Some((
+                    AgentState::NeedsInput,
+                    Some("Which colour should the button be?".into()),
+                    AgentSource::Hook
+                ))
+            );
+        }
+    }
+
+    #[test]
+    fn a_limit_and_an_error_hold_at_the_prompt() {
+        let now = Instant::now();
+        let later = now + INTERRUPT_AFTER * 2;
+        let mut f = feed(&["command claude"], now);
+        push_screen(&mut f, IDLE_SCREEN, now);
+        f.push(
+            r#"hook {"event":"StopFailure","error":"rate_limit","last":"You've hit your 5-hour limit · resets 8:33am (UTC)"}"#,
+            now,
+        );
+        let (state, line, _) = f.status(later).unwrap();
+        assert_eq!(state, AgentState::Limited);
+        assert_eq!(
+            line.as_deref(),
+            Some("You've hit your 5-hour limit · resets 8:33am (UTC)")
+        );
+        f.push(
+            r#"hook {"event":"StopFailure","error":"unknown","last":"API Error: 400 scripted bad request"}"#,
+            now,
+        );
+        assert_eq!(f.status(later).unwrap().0, AgentState::Error);
+        // The next prompt is a new turn.
+        f.push(r#"hook {"event":"UserPromptSubmit"}"#, later);
+        assert_eq!(f.status(later).unwrap().0, AgentState::Working);
     }
 }

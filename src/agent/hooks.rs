@@ -1,6 +1,7 @@
 //! Claude Code's hook events, as the worker's hook (`claude-worker/agent-hook.sh`) records
 //! them: the fields of the hook's JSON input that tell the state, nothing else (no prompt,
-//! no tool input). Each event maps to the state the agent is in after it.
+//! no tool input but the question Claude asks the user). Each event maps to the state the
+//! agent is in after it.
 
 use serde::Deserialize;
 
@@ -21,7 +22,15 @@ pub struct HookEvent {
     /// PreToolUse, PostToolUse, PermissionRequest: the tool.
     #[serde(default)]
     pub tool_name: Option<String>,
-    /// Stop: the end of the agent's last message.
+    /// AskUserQuestion's (first) question.
+    #[serde(default)]
+    pub question: Option<String>,
+    /// StopFailure: why the turn failed (`rate_limit`, `server_error`, `authentication_failed`,
+    /// `billing_error`, `unknown`, ...).
+    #[serde(default)]
+    pub error: Option<String>,
+    /// Stop, StopFailure: the end of the agent's last message (for a failure, Claude Code's
+    /// error message).
     #[serde(default)]
     pub last: Option<String>,
     /// When the hook ran, seconds since the Unix epoch (the worker's clock).
@@ -35,6 +44,11 @@ pub fn state_after(event: &HookEvent) -> Option<(AgentState, Option<String>)> {
     let state = match event.event.as_str() {
         // A new or resumed session waits for its first prompt.
         "SessionStart" => (AgentState::Idle, None),
+        // Claude asks the user a question: its menu is on screen now. (Claude Code 2.1.332
+        // then fires PermissionRequest for it, and a `permission_prompt` notification.)
+        "PreToolUse" | "PermissionRequest" if event.tool_name.as_deref() == Some(QUESTION_TOOL) => {
+            (AgentState::NeedsInput, question_line(event))
+        }
         // No line while working: it would change with every tool, and every change of a
         // status reaches every open page.
         "UserPromptSubmit" | "PreToolUse" | "PostToolUse" | "PostToolUseFailure" => {
@@ -48,6 +62,23 @@ pub fn state_after(event: &HookEvent) -> Option<(AgentState, Option<String>)> {
                 None => Some("Claude asks for permission".to_owned()),
             },
         ),
+        // The turn ended in an error, after Claude Code's retries: a usage or rate limit
+        // (its message says when it resets), or another API error.
+        "StopFailure" => {
+            let line = last_line(event.last.as_deref());
+            match event.error.as_deref() {
+                Some("rate_limit") => (
+                    AgentState::Limited,
+                    line.or_else(|| Some("Usage limit reached".to_owned())),
+                ),
+                other => (
+                    AgentState::Error,
+                    line.or_else(|| {
+                        one_line(&format!("API error: {}", other.unwrap_or("unknown")))
+                    }),
+                ),
+            }
+        }
         "Notification" => return after_notification(event),
         // The answer is complete; the agent waits for the next prompt.
         "Stop" => (AgentState::Idle, last_line(event.last.as_deref())),
@@ -67,6 +98,17 @@ pub const KNOWN_NOTIFICATIONS: [&str; 5] = [
     "idle_prompt",
     "auth_success",
 ];
+
+/// Claude Code's tool for asking the user a question with choices.
+const QUESTION_TOOL: &str = "AskUserQuestion";
+
+fn question_line(event: &HookEvent) -> Option<String> {
+    event
+        .question
+        .as_deref()
+        .and_then(one_line)
+        .or_else(|| Some("Claude has a question".to_owned()))
+}
 
 fn after_notification(event: &HookEvent) -> Option<(AgentState, Option<String>)> {
     let line = event.message.as_deref().and_then(one_line);
@@ -158,6 +200,18 @@ mod tests {
                 None,
             ),
             (r#"{"event":"Stop","last":"Done."}"#, Some(AgentState::Idle)),
+            (
+                r#"{"event":"PreToolUse","tool_name":"AskUserQuestion","question":"Which colour?"}"#,
+                Some(AgentState::NeedsInput),
+            ),
+            (
+                r#"{"event":"StopFailure","error":"rate_limit","last":"You've hit your 5-hour limit · resets 8:33am (UTC)"}"#,
+                Some(AgentState::Limited),
+            ),
+            (
+                r#"{"event":"StopFailure","error":"server_error"}"#,
+                Some(AgentState::Error),
+            ),
             (r#"{"event":"SessionEnd"}"#, Some(AgentState::NoAgent)),
             (r#"{"event":"SubagentStart"}"#, None),
             (r#"{"event":""}"#, None),

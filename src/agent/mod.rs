@@ -7,7 +7,10 @@
 #[cfg(feature = "server")]
 pub mod feed;
 pub mod hooks;
+#[cfg(feature = "server")]
+pub mod prices;
 pub mod screen;
+pub mod usage;
 
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +26,11 @@ pub enum AgentState {
     Working,
     /// Finished, waiting for the next prompt.
     Idle,
+    /// Stopped by a usage or rate limit; the line says when it resets.
+    Limited,
+    /// Its last turn ended in an API error (after Claude Code's retries): the line says
+    /// which. It waits for the user to try again.
+    Error,
     /// No Claude Code runs in the worker's terminal.
     NoAgent,
 }
@@ -34,6 +42,8 @@ impl AgentState {
             AgentState::NeedsInput => "needs input",
             AgentState::Working => "working",
             AgentState::Idle => "idle",
+            AgentState::Limited => "limit reached",
+            AgentState::Error => "API error",
             AgentState::NoAgent => "no agent",
         }
     }
@@ -44,6 +54,8 @@ impl AgentState {
             AgentState::NeedsInput => "needs-input",
             AgentState::Working => "working",
             AgentState::Idle => "idle",
+            AgentState::Limited => "limited",
+            AgentState::Error => "error",
             AgentState::NoAgent => "no-agent",
         }
     }

@@ -16,6 +16,7 @@ use rand::Rng;
 use tokio::sync::{watch, Mutex};
 use tokio::task::JoinHandle;
 
+use crate::agent::usage::AgentUsage;
 use crate::agent::AgentStatus;
 use crate::batch::{BatchAction, BatchRequest, BatchResult};
 use crate::config::Config;
@@ -132,11 +133,12 @@ impl WorkerService {
             .into_iter()
             .map(|c| {
                 let record = records.get(&c.id).cloned().unwrap_or_default();
-                let agent = match c.status {
-                    WorkerStatus::Running => self.tracker.watchers.agent(&c.id),
-                    _ => None,
+                let watchers = &self.tracker.watchers;
+                let (agent, usage) = match c.status {
+                    WorkerStatus::Running => (watchers.agent(&c.id), watchers.usage(&c.id)),
+                    _ => (None, None),
                 };
-                to_worker(c, record, agent)
+                to_worker(c, record, agent, usage)
             })
             .collect())
     }
@@ -234,7 +236,12 @@ impl WorkerService {
     /// How much of the farm is taken: workers and the memory given to them.
     pub async fn usage(&self) -> Result<FarmUse, FarmError> {
         let existing = self.runtime.list_workers().await?;
+        let spent: Vec<AgentUsage> = existing
+            .iter()
+            .filter_map(|w| self.tracker.watchers.usage(&w.id))
+            .collect();
         Ok(FarmUse {
+            claude: AgentUsage::total(&spent),
             workers: existing.len(),
             max_workers: self.config.max_workers,
             memory_given_mb: self.memory_given(&existing),
@@ -396,7 +403,12 @@ fn random_id() -> String {
 
 /// Docker's view, refined by the setup: a running container whose clone is still going is
 /// `cloning`, one whose clone failed is `failed` with git's reason.
-fn to_worker(c: WorkerContainer, record: WorkerRecord, agent: Option<AgentStatus>) -> Worker {
+fn to_worker(
+    c: WorkerContainer,
+    record: WorkerRecord,
+    agent: Option<AgentStatus>,
+    usage: Option<AgentUsage>,
+) -> Worker {
     let status = match (c.status, record.setup) {
         (WorkerStatus::Running, Some(Setup::Cloning)) => WorkerStatus::Cloning,
         (WorkerStatus::Running, Some(Setup::Failed { reason })) => WorkerStatus::Failed {
@@ -415,6 +427,7 @@ fn to_worker(c: WorkerContainer, record: WorkerRecord, agent: Option<AgentStatus
         limits: c.limits,
         out_of_memory: record.out_of_memory,
         agent,
+        usage,
     }
 }
 

@@ -19,6 +19,7 @@ use tokio::sync::watch;
 use super::follow::unix_now;
 use super::AbortOnDrop;
 use crate::agent::feed::AgentFeed;
+use crate::agent::usage::AgentUsage;
 use crate::agent::{AgentSource, AgentState, AgentStatus};
 use crate::error::FarmError;
 use crate::gauges::{self, Gauge};
@@ -52,6 +53,7 @@ pub(super) struct Watchers {
 #[derive(Default)]
 struct Watched {
     agent: Option<AgentStatus>,
+    usage: Option<AgentUsage>,
     gauge: Option<Gauge>,
     _task: Option<AbortOnDrop>,
 }
@@ -79,6 +81,11 @@ impl Watchers {
     /// image without the watcher).
     pub(super) fn agent(&self, id: &str) -> Option<AgentStatus> {
         self.lock().get(id).and_then(|w| w.agent.clone())
+    }
+
+    /// What the worker's agent has used; `None` until its worker has summed it.
+    pub(super) fn usage(&self, id: &str) -> Option<AgentUsage> {
+        self.lock().get(id).and_then(|w| w.usage)
     }
 
     /// Snapshots of every worker's CPU and memory, from now on (`gauges::decode`).
@@ -109,7 +116,7 @@ impl Watchers {
                 () = self.follow_agent(&id) => {}
                 () = self.follow_stats(&id) => {}
             }
-            self.set_agent(&id, None);
+            self.set_agent(&id, None, None);
             self.set_gauge(&id, None);
             tokio::time::sleep(WATCH_RETRY).await;
             if !matches!(self.runtime.is_running(&id).await, Ok(true)) {
@@ -152,7 +159,7 @@ impl Watchers {
                 },
                 _ = recheck.tick() => {}
             }
-            self.set_agent(id, feed.status(Instant::now()));
+            self.set_agent(id, feed.status(Instant::now()), feed.usage());
         }
     }
 
@@ -178,8 +185,8 @@ impl Watchers {
         }
     }
 
-    /// Records the agent's status; a change that matters is announced.
-    fn set_agent(&self, id: &str, status: Option<StatusParts>) {
+    /// Records the agent's status and usage; a change that matters is announced.
+    fn set_agent(&self, id: &str, status: Option<StatusParts>, usage: Option<AgentUsage>) {
         let mut watched = self.lock();
         let Some(entry) = watched.get_mut(id) else {
             return;
@@ -197,8 +204,9 @@ impl Watchers {
             }
         });
         let shown = |s: &Option<AgentStatus>| s.as_ref().map(|s| (s.state, s.line.clone()));
-        let changed = shown(&entry.agent) != shown(&next);
+        let changed = shown(&entry.agent) != shown(&next) || entry.usage != usage;
         entry.agent = next;
+        entry.usage = usage;
         drop(watched);
         if changed {
             self.changed.send_modify(|n| *n += 1);
