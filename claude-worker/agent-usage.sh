@@ -4,26 +4,39 @@
 # dashboard's watcher reads (claude-worker-agent-watch) and prices (src/agent/prices.rs).
 # A message is written to a transcript once per content block, each time with its usage: it
 # is counted once, by its id. Claude Code's own error messages (model `<synthetic>`) used
-# nothing. Runs are one at a time; the file is replaced whole.
+# nothing. Runs are one at a time; the file is replaced whole. Claude Code writes a turn's
+# last message to its transcript a moment after its Stop hook, so the sum is made again
+# while the transcripts keep changing (a few seconds at most).
 set -u
 dir="$HOME/.claude-worker"
 mkdir -p "$dir"
 exec 9>"$dir/.usage.lock"
 flock 9
 tmp="$dir/.usage.json.$$"
-find "$HOME/.claude/projects" -type f -name '*.jsonl' -exec cat {} + 2>/dev/null |
-  nice -n 10 jq -ncR '
-    def n: if type == "number" and . >= 0 then . else 0 end;
-    reduce (inputs | fromjson? | select(type == "object" and .type == "assistant") | .message
-            | select(type == "object" and (.id | type) == "string" and (.usage | type) == "object"
-                     and (.model | type) == "string" and .model != "<synthetic>"))
-      as $m ({}; .[$m.id] = {model: $m.model, u: $m.usage})
-    | reduce .[] as $e ({}; .[$e.model] |= {
-        input: ((.input // 0) + ($e.u.input_tokens | n)),
-        output: ((.output // 0) + ($e.u.output_tokens | n)),
-        cache_read: ((.cache_read // 0) + ($e.u.cache_read_input_tokens | n)),
-        cache_write_5m: ((.cache_write_5m // 0)
-          + ([($e.u.cache_creation_input_tokens | n) - ($e.u.cache_creation.ephemeral_1h_input_tokens? | n), 0] | max)),
-        cache_write_1h: ((.cache_write_1h // 0) + ($e.u.cache_creation.ephemeral_1h_input_tokens? | n))
-      })' >"$tmp" && mv -f "$tmp" "$dir/usage.json"
-rm -f "$tmp"
+transcripts="$HOME/.claude/projects"
+stamp="$dir/.usage.stamp"
+sum() {
+  # What a transcript gets after this moment is looked for afterwards.
+  touch "$stamp"
+  find "$transcripts" -type f -name '*.jsonl' -exec cat {} + 2>/dev/null |
+    nice -n 10 jq -ncR '
+      def n: if type == "number" and . >= 0 then . else 0 end;
+      reduce (inputs | fromjson? | select(type == "object" and .type == "assistant") | .message
+              | select(type == "object" and (.id | type) == "string" and (.usage | type) == "object"
+                       and (.model | type) == "string" and .model != "<synthetic>"))
+        as $m ({}; .[$m.id] = {model: $m.model, u: $m.usage})
+      | reduce .[] as $e ({}; .[$e.model] |= {
+          input: ((.input // 0) + ($e.u.input_tokens | n)),
+          output: ((.output // 0) + ($e.u.output_tokens | n)),
+          cache_read: ((.cache_read // 0) + ($e.u.cache_read_input_tokens | n)),
+          cache_write_5m: ((.cache_write_5m // 0)
+            + ([($e.u.cache_creation_input_tokens | n) - ($e.u.cache_creation.ephemeral_1h_input_tokens? | n), 0] | max)),
+          cache_write_1h: ((.cache_write_1h // 0) + ($e.u.cache_creation.ephemeral_1h_input_tokens? | n))
+        })' >"$tmp" && mv -f "$tmp" "$dir/usage.json"
+  rm -f "$tmp"
+}
+sum
+for _ in 1 2 3 4 5; do
+  sleep 1
+  [ -n "$(find "$transcripts" -type f -name '*.jsonl' -newer "$stamp" -print -quit 2>/dev/null)" ] && sum
+done

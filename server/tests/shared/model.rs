@@ -6,16 +6,21 @@
 //!
 //! - `[bash: <command>]`: a Bash tool call (Claude Code then asks permission); once the tool's
 //!   result comes back, a short answer;
+//! - `[ask]`: a question to the user with two choices (AskUserQuestion), `QUESTION`;
 //! - `[slow]`: an answer streamed over several seconds;
-//! - `[error]`: an API error (500); `[limit]`: a usage-limit error (429);
+//! - `[error]`: an API error Claude Code does not retry (400; a 500 it retries ten times over
+//!   minutes); `[limit]`: a usage limit (429 with the subscription's rate-limit headers,
+//!   resetting in three hours);
 //! - anything else: `Scripted answer: <the first words of the prompt>`.
 //!
-//! Every answer reports its usage; the model keeps the sums and the prompts it answered.
+//! Every answer reports its usage (each with its own message id, as the API does); the model
+//! keeps the sums and the prompts it answered.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -29,6 +34,18 @@ use serde_json::{json, Value};
 /// Tokens each answer reports.
 pub const INPUT_TOKENS: u64 = 120;
 pub const OUTPUT_TOKENS: u64 = 12;
+/// What `[ask]` asks, and its choices.
+pub const QUESTION: &str = "Which colour should the button be?";
+pub const CHOICES: [&str; 2] = ["Red", "Blue"];
+/// What `[error]` answers.
+pub const ERROR_MESSAGE: &str = "scripted bad request";
+
+/// A message id of its own for each answer: Claude Code's transcripts, and the farm's
+/// usage, tell answers apart by it.
+fn message_id() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    format!("msg_scripted_{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
 
 pub struct ScriptedModel {
     pub addr: SocketAddr,
@@ -91,6 +108,7 @@ async fn count_tokens() -> Json<Value> {
 enum Reply {
     Text { text: String, pause: Duration },
     Bash(String),
+    Question,
     Error(StatusCode, &'static str, &'static str),
 }
 
@@ -137,14 +155,6 @@ impl Latest {
         }
     }
 
-    /// The block that holds `marker`, if any: markers may be in any block.
-    fn marked(&self, marker: &str) -> Option<&str> {
-        self.texts
-            .iter()
-            .find(|t| t.contains(marker))
-            .map(String::as_str)
-    }
-
     /// The user's words: Claude Code puts its own context (`# Environment`,
     /// `<system-reminder>…</system-reminder>`) in text blocks beside them and before them.
     fn prompt(&self) -> String {
@@ -156,6 +166,8 @@ impl Latest {
             .unwrap_or_default()
     }
 
+    /// Markers are read in the user's latest words only: after a failed turn Claude Code
+    /// sends the failed prompt and the next one in one message.
     fn reply(&self) -> Reply {
         if self.tool_result {
             return Reply::Text {
@@ -163,37 +175,40 @@ impl Latest {
                 pause: Duration::ZERO,
             };
         }
-        if let Some(command) = self
-            .marked("[bash: ")
-            .and_then(|t| t.split_once("[bash: "))
+        let prompt = self.prompt();
+        let marked = |marker: &str| prompt.contains(marker);
+        if let Some(command) = prompt
+            .split_once("[bash: ")
             .and_then(|(_, rest)| rest.split_once(']'))
             .map(|(command, _)| command.to_owned())
         {
             return Reply::Bash(command);
         }
-        if self.marked("[error]").is_some() {
+        if marked("[ask]") {
+            return Reply::Question;
+        }
+        if marked("[error]") {
             return Reply::Error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "api_error",
-                "Internal server error",
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                ERROR_MESSAGE,
             );
         }
-        if self.marked("[limit]").is_some() {
+        if marked("[limit]") {
             return Reply::Error(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limit_error",
-                "You have reached your usage limit",
+                "usage limit",
             );
         }
-        let words = self
-            .prompt()
+        let words = prompt
             .split_whitespace()
             .take(6)
             .collect::<Vec<_>>()
             .join(" ");
         Reply::Text {
             text: format!("Scripted answer: {words}"),
-            pause: if self.marked("[slow]").is_some() {
+            pause: if marked("[slow]") {
                 Duration::from_millis(500)
             } else {
                 Duration::ZERO
@@ -210,7 +225,33 @@ async fn messages(
     let reply = latest.reply();
     if let Reply::Error(status, kind, message) = reply {
         let body = json!({ "type": "error", "error": { "type": kind, "message": message } });
-        return (status, Json(body)).into_response();
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            // What the API tells a subscription whose five-hour limit is used up.
+            let reset = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_secs()
+                + 3 * 3600;
+            let headers = response.headers_mut();
+            for (name, value) in [
+                ("anthropic-ratelimit-unified-status", "rejected".to_owned()),
+                ("anthropic-ratelimit-unified-reset", reset.to_string()),
+                (
+                    "anthropic-ratelimit-unified-representative-claim",
+                    "five_hour".to_owned(),
+                ),
+                (
+                    "anthropic-ratelimit-unified-5h-status",
+                    "rejected".to_owned(),
+                ),
+                ("anthropic-ratelimit-unified-5h-reset", reset.to_string()),
+                ("retry-after", (3 * 3600).to_string()),
+            ] {
+                headers.insert(name, value.parse().unwrap());
+            }
+        }
+        return response;
     }
     {
         let mut record = record.lock().unwrap();
@@ -224,25 +265,34 @@ async fn messages(
         .to_owned();
     let (content, stop, pause) = match reply {
         Reply::Text { text, pause } => (Content::Text(text), "end_turn", pause),
-        Reply::Bash(command) => (Content::Bash(command), "tool_use", Duration::ZERO),
+        Reply::Bash(command) => (
+            Content::Tool("Bash", bash_input(&command)),
+            "tool_use",
+            Duration::ZERO,
+        ),
+        Reply::Question => (
+            Content::Tool("AskUserQuestion", question_input()),
+            "tool_use",
+            Duration::ZERO,
+        ),
         Reply::Error(..) => unreachable!("answered above"),
     };
+    let id = message_id();
     if request["stream"] != true {
         let block = match &content {
             Content::Text(text) => json!({ "type": "text", "text": text }),
-            Content::Bash(command) => json!({
-                "type": "tool_use", "id": "toolu_scripted", "name": "Bash",
-                "input": { "command": command, "description": "Run the scripted command" },
+            Content::Tool(name, input) => json!({
+                "type": "tool_use", "id": format!("toolu_{id}"), "name": name, "input": input,
             }),
         };
         return Json(json!({
-            "id": "msg_scripted", "type": "message", "role": "assistant", "model": model,
+            "id": id, "type": "message", "role": "assistant", "model": model,
             "content": [block], "stop_reason": stop, "stop_sequence": null,
             "usage": { "input_tokens": INPUT_TOKENS, "output_tokens": OUTPUT_TOKENS },
         }))
         .into_response();
     }
-    let events = sse_events(&model, &content, stop);
+    let events = sse_events(&id, &model, &content, stop);
     let body = stream::unfold(
         (events.into_iter(), true),
         move |(mut events, first)| async move {
@@ -265,16 +315,31 @@ async fn messages(
 
 enum Content {
     Text(String),
-    Bash(String),
+    /// A tool call: the tool's name and input.
+    Tool(&'static str, Value),
+}
+
+fn bash_input(command: &str) -> Value {
+    json!({ "command": command, "description": "Run the scripted command" })
+}
+
+fn question_input() -> Value {
+    let options: Vec<Value> = CHOICES
+        .iter()
+        .map(|c| json!({ "label": c, "description": format!("A {} button", c.to_lowercase()) }))
+        .collect();
+    json!({ "questions": [{
+        "question": QUESTION, "header": "Colour", "multiSelect": false, "options": options,
+    }] })
 }
 
 /// The events of one streamed answer, each as it goes on the wire.
-fn sse_events(model: &str, content: &Content, stop: &str) -> Vec<String> {
+fn sse_events(id: &str, model: &str, content: &Content, stop: &str) -> Vec<String> {
     let event = |name: &str, data: Value| format!("event: {name}\ndata: {data}\n\n");
     let mut events = vec![event(
         "message_start",
         json!({ "type": "message_start", "message": {
-            "id": "msg_scripted", "type": "message", "role": "assistant", "model": model,
+            "id": id, "type": "message", "role": "assistant", "model": model,
             "content": [], "stop_reason": null, "stop_sequence": null,
             "usage": { "input_tokens": INPUT_TOKENS, "output_tokens": 1 },
         }}),
@@ -294,13 +359,12 @@ fn sse_events(model: &str, content: &Content, stop: &str) -> Vec<String> {
                 ));
             }
         }
-        Content::Bash(command) => {
+        Content::Tool(name, input) => {
             events.push(event(
                 "content_block_start",
                 json!({ "type": "content_block_start", "index": 0, "content_block": {
-                    "type": "tool_use", "id": "toolu_scripted", "name": "Bash", "input": {} } }),
+                    "type": "tool_use", "id": format!("toolu_{id}"), "name": name, "input": {} } }),
             ));
-            let input = json!({ "command": command, "description": "Run the scripted command" });
             events.push(event(
                 "content_block_delta",
                 json!({ "type": "content_block_delta", "index": 0,

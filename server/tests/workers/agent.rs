@@ -167,12 +167,12 @@ async fn hooks_and_then_the_screen_tell_what_the_agent_does() {
     for (fixture, screen, state) in [
         (
             "working",
-            include_str!("../../../src/agent/screens/working-thinking.txt"),
+            include_str!("../../../src/agent/screens/cc-2.1.332-working.txt"),
             "working",
         ),
         (
             "asking",
-            include_str!("../../../src/agent/screens/needs-input-bash.txt"),
+            include_str!("../../../src/agent/screens/cc-2.1.332-bash-permission-manual.txt"),
             "needs-input",
         ),
     ] {
@@ -209,5 +209,76 @@ async fn hooks_and_then_the_screen_tell_what_the_agent_does() {
         );
         run_until(&mut terminal, "\u{3}echo out-$((4+4))\r", "out-8").await;
         wait_for_agent(&farm, "agent", "no-agent").await;
+    }
+}
+
+/// Every hook payload the real Claude Code 2.1.332 sent in one session (a prompt, a question,
+/// a Bash call under the auto-mode notice, an API error, a usage limit, the exit), recorded
+/// in a worker with a hook that saved its standard input. Replayed through the worker's own
+/// hook, each must give the state Claude Code was in.
+#[tokio::test]
+async fn the_real_claude_codes_hook_payloads_give_its_states() {
+    let farm = TestFarm::start().await;
+    assert_eq!(
+        farm.create("hook-replay").await.status(),
+        StatusCode::CREATED
+    );
+    let container = "claude-worker-hook-replay";
+    let mut terminal = open_terminal(&farm.base, "hook-replay", &[]).await.unwrap();
+    run_until(
+        &mut terminal,
+        "bash -c 'exec -a claude sleep 600'\r",
+        "exec -a claude",
+    )
+    .await;
+    let recorded = include_str!("../../../src/agent/hook-payloads/cc-2.1.332.jsonl");
+    let expected = [
+        ("SessionStart", "idle"),
+        ("UserPromptSubmit", "working"),
+        ("Stop", "idle"),
+        ("UserPromptSubmit", "working"),
+        ("PreToolUse", "needs-input"),
+        ("PermissionRequest", "needs-input"),
+        ("Notification", "needs-input"),
+        ("PostToolUse", "working"),
+        ("Stop", "idle"),
+        ("UserPromptSubmit", "working"),
+        ("PreToolUse", "working"),
+        ("Notification", "needs-input"),
+        ("PostToolUse", "working"),
+        ("Stop", "idle"),
+        ("UserPromptSubmit", "working"),
+        ("StopFailure", "error"),
+        ("StopFailure", "limited"),
+        ("SessionEnd", ""),
+    ];
+    let payloads: Vec<Value> = recorded
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(payloads.len(), expected.len());
+    for (payload, (event, state)) in payloads.iter().zip(expected) {
+        assert_eq!(payload["hook_event_name"], event);
+        fire_hook(container, payload);
+        if state.is_empty() {
+            // The session ended while `claude` still runs: a new one, not yet heard from.
+            continue;
+        }
+        let (agent, _) = wait_for_agent(&farm, "hook-replay", state).await;
+        let line = agent["line"].as_str().unwrap_or_default();
+        match (event, payload["tool_name"].as_str()) {
+            ("PreToolUse" | "PermissionRequest" | "Notification", Some("AskUserQuestion"))
+            | ("Notification", None)
+                if state == "needs-input"
+                    && payload["notification_type"] != "agent_needs_input" =>
+            {
+                assert_eq!(line, "Which colour should the button be?", "{event}");
+            }
+            ("StopFailure", _) => {
+                let said = payload["last_assistant_message"].as_str().unwrap();
+                assert_eq!(line, said);
+            }
+            _ => {}
+        }
     }
 }

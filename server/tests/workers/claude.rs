@@ -1,9 +1,10 @@
 //! The real Claude Code CLI (the worker image's, with the CLI) in a farm worker, against the
 //! scripted model (`shared/model.rs`): it opens at its prompt with no first-run dialog, and
 //! the farm's agent status follows it through an answer, a slow answer, the auto-mode notice,
-//! a permission prompt answered from the terminal and its exit; with Claude Code's hooks and
-//! from the screen alone. How long each dialog takes from the screen to the API is printed
-//! (measured, not asserted: these machines are noisy).
+//! a permission prompt answered from the terminal, a question with choices, an API error, a
+//! usage limit and its exit; with Claude Code's hooks and from the screen alone. The tokens
+//! the worker reports are the ones the model answered with. How long each dialog takes from
+//! the screen to the API is printed (measured, not asserted: these machines are noisy).
 
 use std::time::{Duration, Instant};
 
@@ -13,7 +14,7 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::client::{open_terminal, Socket};
-use crate::model::ScriptedModel;
+use crate::model::{ScriptedModel, ERROR_MESSAGE, QUESTION};
 use crate::support::{docker, TestFarm, PATIENCE};
 
 /// The worker image with the Claude Code CLI (scripts/test.sh builds it).
@@ -210,6 +211,62 @@ async fn the_agent_is_followed(hooks: bool) {
     let (_, _, source) = agent(&farm, id).await;
     if !hooks {
         assert_eq!(source, "screen", "hooks were off");
+    }
+
+    // A question with choices, in its own words; the second choice taken from the terminal.
+    type_keys(&mut terminal, "[ask] pick a colour\r").await;
+    let (line, asked) = dialog_delay(&farm, id, QUESTION, QUESTION).await;
+    println!("{id}: question on the API {asked:?} after the screen ({line})");
+    // Two key presses, as a person makes them: the menu takes a chunk with both as one.
+    type_keys(&mut terminal, "\x1b[B").await;
+    wait_for_screen(id, "❯ 2. Blue").await;
+    type_keys(&mut terminal, "\r").await;
+    wait_for(&farm, id, "idle", hooks.then_some("Ran the command")).await;
+    wait_for_screen(id, "→ Blue").await;
+
+    // An API error ends the turn: the error, with Claude Code's words for it.
+    type_keys(&mut terminal, "[error] now\r").await;
+    let expected = format!("API Error: 400 {ERROR_MESSAGE}");
+    wait_for(&farm, id, "error", Some(&expected)).await;
+    // A usage limit (an API key's 429: Claude Code says so and stops the turn).
+    type_keys(&mut terminal, "[limit] now\r").await;
+    wait_for(&farm, id, "limited", Some("usage limit")).await;
+    // The next prompt that goes through is a turn like any other.
+    type_keys(&mut terminal, "hello again\r").await;
+    wait_for(
+        &farm,
+        id,
+        "idle",
+        hooks.then_some("Scripted answer: hello again"),
+    )
+    .await;
+
+    if hooks {
+        // What the worker spent, from Claude Code's transcripts: what the model reported.
+        let (input, output) = model.usage();
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let worker: Value = farm.get_json(&format!("/api/workers/{id}")).await;
+            let usage = &worker["usage"];
+            if usage["input_tokens"] == input && usage["output_tokens"] == output {
+                assert!(
+                    usage["cost_usd"].as_f64().is_some_and(|c| c > 0.0),
+                    "{usage}"
+                );
+                let farm_use: Value = farm.get_json("/api/farm").await;
+                assert_eq!(farm_use["claude"]["input_tokens"], input, "{farm_use}");
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the worker says {usage}; the model answered {input} in, {output} out; its transcripts:\n{}",
+                docker(&[
+                    "exec", &container, "sh", "-c",
+                    "cat ~/.claude/projects/*/*.jsonl | jq -c 'select(.type == \"assistant\") | [.message.id, .message.model, .message.usage.input_tokens, (.message.content[0] | .text // .name)]'",
+                ])
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     // Claude Code exits: no agent.
