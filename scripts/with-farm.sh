@@ -4,6 +4,9 @@
 # removes everything the run created. Used by the end-to-end tests and the browser benchmark.
 # With FARM_TLS=1 the dashboard serves https with a throw-away self-signed certificate
 # (FARM_URL is then https://127.0.0.1:PORT, and Node trusts the certificate).
+# With FARM_CLAUDE=1 the workers run the image with the real Claude Code (CLAUDE_WORKER_IMAGE,
+# default claude-worker:latest) against the tests' scripted model (server/examples/
+# scripted_model.rs), whose address the command gets as FARM_MODEL_URL.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -31,11 +34,31 @@ if [ "${FARM_TLS:-}" = 1 ]; then
   export NODE_EXTRA_CA_CERTS="$state_dir/tls-cert.pem"
 fi
 
+image="$TEST_WORKER_IMAGE"
+claude=()
+model_pid=""
+if [ "${FARM_CLAUDE:-}" = 1 ]; then
+  cargo build --quiet -p server --example scripted_model
+  "$CARGO_TARGET_DIR/debug/examples/scripted_model" >"$state_dir/model.out" 2>&1 &
+  model_pid=$!
+  for _ in $(seq 100); do
+    grep -q '^listening on' "$state_dir/model.out" && break
+    sleep 0.1
+  done
+  model_port=$(sed -n 's/^listening on //p' "$state_dir/model.out")
+  [ -n "$model_port" ] || die "the scripted model did not start: $(cat "$state_dir/model.out")"
+  # Workers reach the host at its address on Docker's default bridge.
+  bridge=$(ip -4 -o addr show docker0 | awk '{ split($4, a, "/"); print a[1] }')
+  image="${CLAUDE_WORKER_IMAGE:-claude-worker:latest}"
+  claude=(ANTHROPIC_BASE_URL="http://$bridge:$model_port" ANTHROPIC_API_KEY="sk-ant-scripted-$password")
+  export FARM_MODEL_URL="http://127.0.0.1:$model_port"
+fi
+
 # The dashboard runs under a loop that starts it again whenever it dies, as a service
 # manager would: a test may kill it (FARM_PID_FILE holds its pid) to see pages reconnect.
 (
   while [ ! -e "$state_dir/stop" ]; do
-    env "${tls[@]}" FARM_BIND="127.0.0.1:$port" FARM_INSTANCE="$instance" WORKER_IMAGE="$TEST_WORKER_IMAGE" \
+    env "${tls[@]}" "${claude[@]}" FARM_BIND="127.0.0.1:$port" FARM_INSTANCE="$instance" WORKER_IMAGE="$image" \
       FARM_PASSWORD="$password" FARM_STATE_DIR="$state_dir" \
       LEPTOS_SITE_ROOT="$REPO_ROOT/target/site" "$binary" >>"$server_log" 2>&1 &
     echo $! >"$pid_file"
@@ -48,6 +71,7 @@ cleanup() {
   touch "$state_dir/stop"
   kill "$(cat "$pid_file" 2>/dev/null)" 2>/dev/null || true
   wait "$supervisor" 2>/dev/null || true
+  [ -z "$model_pid" ] || kill "$model_pid" 2>/dev/null || true
   "$REPO_ROOT/scripts/remove-instance.sh" "$instance"
   rm -rf "$server_log" "$state_dir"
 }

@@ -14,7 +14,7 @@
 //! - anything else: `Scripted answer: <the first words of the prompt>`.
 //!
 //! Every answer reports its usage (each with its own message id, as the API does); the model
-//! keeps the sums and the prompts it answered.
+//! keeps the sums and the prompts it answered, and tells them at `GET /scripted/usage`.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -26,7 +26,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::stream;
 use serde_json::{json, Value};
@@ -68,6 +68,7 @@ impl ScriptedModel {
         let app = Router::new()
             .route("/v1/messages", post(messages))
             .route("/v1/messages/count_tokens", post(count_tokens))
+            .route("/scripted/usage", get(told_usage))
             .with_state(record.clone());
         let listener = tokio::net::TcpListener::bind("0.0.0.0:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -98,6 +99,15 @@ impl Drop for ScriptedModel {
     fn drop(&mut self) {
         self.server.abort();
     }
+}
+
+async fn told_usage(State(record): State<Arc<Mutex<Record>>>) -> Json<Value> {
+    let record = record.lock().unwrap();
+    Json(json!({
+        "input_tokens": record.input_tokens,
+        "output_tokens": record.output_tokens,
+        "answers": record.prompts.len(),
+    }))
 }
 
 async fn count_tokens() -> Json<Value> {
