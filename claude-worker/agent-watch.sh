@@ -8,13 +8,13 @@
 # Hook events are looked for twice a second (bash builtins only, no process started). The
 # pane, which costs a tmux call, twice a second while Claude Code runs a turn (a dialog must
 # show on the dashboard within a second of appearing on screen, and Claude Code's own
-# notification of it comes seconds later), every two seconds otherwise (a shell, Claude Code
-# idle at its prompt), and whenever a hook fired. Only changes are printed. It ends when its standard input closes (the dashboard went
-# away).
+# notification of it comes seconds later), right after the pane changed, every two seconds
+# otherwise (a shell, Claude Code idle at its prompt), and whenever a hook fired. Only changes
+# are printed. It ends when its standard input closes (the dashboard went away).
 set -u
 dir="$HOME/.claude-worker"
 mkdir -p "$dir"
-last_hook="" last_usage="" last_command="-" last_screen="-" n=0
+last_hook="" last_usage="" last_command="-" last_screen="-" n=0 moved=0
 while :; do
   hook=""
   [ -r "$dir/agent.json" ] && IFS= read -r -d '' hook <"$dir/agent.json"
@@ -41,12 +41,16 @@ while :; do
       case "$last_screen" in
         *"esc to interrupt"* | *"Esc to cancel"*) look=1 ;;
       esac
+      # And right after Claude Code's screen changed: a turn that just ended (an answer, an
+      # error, a limit) reads as such at the next look.
+      [ "$moved" = 1 ] && look=1
       case "$hook" in
         *'"event":"UserPromptSubmit"'* | *'"event":"PreToolUse"'* | *'"event":"PostToolUse"'* | *'"event":"PermissionRequest"'*) look=1 ;;
       esac
       ;;
   esac
   [ "$fresh" = 1 ] || [ $((n % 4)) = 1 ] && look=1
+  moved=0
   if [ "$look" = 1 ]; then
     pane=$(tmux display-message -p -t main '#{pane_current_command}' \; capture-pane -p -t main 2>/dev/null)
     command="${pane%%$'\n'*}"
@@ -62,6 +66,7 @@ while :; do
       printf 'screen %d\n' "${#lines[@]}"
       printf '%s\n' "${lines[@]}"
       last_screen="$screen"
+      moved=1
     fi
   fi
   # The pause: standard input stays open and silent while the dashboard reads this; when the

@@ -82,8 +82,9 @@ const MESSAGE_MARKERS: [char; 2] = ['⏺', '●'];
 /// (`⎿  You've hit your 5-hour limit · resets 8:33am (UTC)`, `Usage limit reached · …`) or
 /// in the footer under the input box while it waits to go on by itself. Lowercase.
 const LIMIT_STARTS: [&str; 2] = ["you've hit your", "usage limit reached"];
-/// How Claude Code words a turn that failed at the API (after its retries). Lowercase.
-const ERROR_START: &str = "api error";
+/// How Claude Code words a turn that failed at the API (after its retries) or for want of a
+/// login. Lowercase.
+const ERROR_STARTS: [&str; 3] = ["api error", "not logged in", "invalid api key"];
 /// Rows above the input box searched for the last turn's end.
 const MAX_TURN_ROWS: usize = 40;
 
@@ -331,13 +332,14 @@ fn turn_failure(rows: &[Row], input: InputBox) -> Option<(AgentState, Option<Str
         .iter()
         .map(said)
         .find(|t| LIMIT_STARTS.iter().any(|l| starts(t, l)));
-    // The turn's last message, when it is Claude Code's report of an API error.
+    // The turn's last message or result (`●`, `⎿`), when it is Claude Code's report of an
+    // error.
     let error = turn
         .iter()
         .rev()
-        .find(|r| r.is_message())
+        .find(|r| r.is_message() || r.text.starts_with('⎿'))
         .map(said)
-        .filter(|t| starts(t, ERROR_START));
+        .filter(|t| ERROR_STARTS.iter().any(|e| starts(t, e)));
     match (limit_said.or(limit_waits), error) {
         (Some(limit), _) => Some((AgentState::Limited, one_line(&limit))),
         // An API key's 429: `API Error: Request rejected (429) · usage limit`.
@@ -675,6 +677,10 @@ mod tests {
         assert_eq!(
             state(include_str!("screens/cc-2.1.332-api-error-retrying.txt")),
             Some(Working)
+        );
+        assert_eq!(
+            read(include_str!("screens/cc-2.1.332-not-logged-in.txt")),
+            reading(Error, Some("Not logged in · Please run /login"))
         );
     }
 

@@ -113,28 +113,39 @@ async fn wait_for(farm: &TestFarm, id: &str, state: &str, line: Option<&str>) ->
     }
 }
 
-/// Waits for a dialog to appear on screen (`shown`) and for the API to say needs-input with a
-/// line that contains `asks`; returns that line and how long after the screen it came.
-async fn dialog_delay(farm: &TestFarm, id: &str, shown: &str, asks: &str) -> (String, Duration) {
+/// Waits for `shown` to appear on screen and for the API to say `state` with a line that
+/// contains `says`; returns that line and how long after the screen it came.
+async fn delay(
+    farm: &TestFarm,
+    id: &str,
+    shown: &str,
+    state: &str,
+    says: &str,
+) -> (String, Duration) {
     let deadline = Instant::now() + PATIENCE;
     let mut on_screen = None;
     loop {
         if on_screen.is_none() && pane(id).contains(shown) {
             on_screen = Some(Instant::now());
         }
-        let (state, line, _) = agent(farm, id).await;
-        if let (Some(at), "needs-input") = (on_screen, state.as_str()) {
-            if line.contains(asks) {
+        let (now, line, _) = agent(farm, id).await;
+        if let Some(at) = on_screen {
+            if now == state && line.contains(says) {
                 return (line, at.elapsed());
             }
         }
         assert!(
             Instant::now() < deadline,
-            "{id}: no dialog ({shown}) with needs-input ({asks}); the API said {state} ({line}); the screen:\n{}",
+            "{id}: no {shown:?} with {state} ({says}); the API said {now} ({line}); the screen:\n{}",
             pane(id)
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// [`delay`] for a dialog: needs-input.
+async fn dialog_delay(farm: &TestFarm, id: &str, shown: &str, asks: &str) -> (String, Duration) {
+    delay(farm, id, shown, "needs-input", asks).await
 }
 
 async fn the_agent_is_followed(hooks: bool) {
@@ -227,19 +238,18 @@ async fn the_agent_is_followed(hooks: bool) {
     // An API error ends the turn: the error, with Claude Code's words for it.
     type_keys(&mut terminal, "[error] now\r").await;
     let expected = format!("API Error: 400 {ERROR_MESSAGE}");
-    wait_for(&farm, id, "error", Some(&expected)).await;
+    let (_, took) = delay(&farm, id, &expected, "error", &expected).await;
+    println!("{id}: API error on the API {took:?} after the screen");
     // A usage limit (an API key's 429: Claude Code says so and stops the turn).
     type_keys(&mut terminal, "[limit] now\r").await;
-    wait_for(&farm, id, "limited", Some("usage limit")).await;
+    let (_, took) = delay(&farm, id, "(429) · usage limit", "limited", "usage limit").await;
+    println!("{id}: usage limit on the API {took:?} after the screen");
     // The next prompt that goes through is a turn like any other.
     type_keys(&mut terminal, "hello again\r").await;
-    wait_for(
-        &farm,
-        id,
-        "idle",
-        hooks.then_some("Scripted answer: hello again"),
-    )
-    .await;
+    let answer = "Scripted answer: hello again";
+    let says = if hooks { answer } else { "" };
+    let (_, took) = delay(&farm, id, answer, "idle", says).await;
+    println!("{id}: idle after an answer on the API {took:?} after the screen");
 
     if hooks {
         // What the worker spent, from Claude Code's transcripts: what the model reported.
