@@ -4,14 +4,19 @@
 # dashboard's watcher reads (claude-worker-agent-watch) and prices (src/agent/prices.rs).
 # A message is written to a transcript once per content block, each time with its usage: it
 # is counted once, by its id. Claude Code's own error messages (model `<synthetic>`) used
-# nothing. Runs are one at a time; the file is replaced whole. Claude Code writes a turn's
-# last message to its transcript a moment after its Stop hook, so the sum is made again
-# while the transcripts keep changing (a few seconds at most).
+# nothing. The file is replaced whole. Claude Code writes a turn's last message to its
+# transcript a moment after its Stop hook, so this looks for changed transcripts once a second
+# for a few seconds and sums only when one changed.
 set -u
 dir="$HOME/.claude-worker"
 mkdir -p "$dir"
+# One run at a time, and one more waiting for it: a turn that ends during a run gets a run of
+# its own after it, more turns ending then share that one.
+exec 8>"$dir/.usage.queue"
+flock -n 8 || exit 0
 exec 9>"$dir/.usage.lock"
 flock 9
+flock -u 8
 tmp="$dir/.usage.json.$$"
 transcripts="$HOME/.claude/projects"
 stamp="$dir/.usage.stamp"
@@ -35,8 +40,17 @@ sum() {
         })' >"$tmp" && mv -f "$tmp" "$dir/usage.json"
   rm -f "$tmp"
 }
-sum
-for _ in 1 2 3 4 5; do
+changed() {
+  [ ! -e "$stamp" ] || [ -n "$(find "$transcripts" -type f -name '*.jsonl' -newer "$stamp" -print -quit 2>/dev/null)" ]
+}
+# At most two sums a run (a large transcript takes a second or two to read): the turn's, and
+# its last message's if that came after.
+sums=0
+for _ in 1 2 3 4 5 6; do
+  if changed; then
+    sum
+    sums=$((sums + 1))
+    [ "$sums" = 2 ] && break
+  fi
   sleep 1
-  [ -n "$(find "$transcripts" -type f -name '*.jsonl' -newer "$stamp" -print -quit 2>/dev/null)" ] && sum
 done
