@@ -197,7 +197,12 @@ async fn the_agent_is_followed(hooks: bool) {
     );
 
     // A Bash call: Claude Code 2.1 first shows its auto-mode notice, then asks permission.
-    type_keys(&mut terminal, "[bash: touch /tmp/agent-ran] go\r").await;
+    // The command takes two seconds: working while the tool runs.
+    type_keys(
+        &mut terminal,
+        "[bash: sleep 2 && touch /tmp/agent-ran] go\r",
+    )
+    .await;
     let (line, notice) =
         dialog_delay(&farm, id, "Auto mode can't check actions", "Auto mode").await;
     println!("{id}: auto-mode notice on the API {notice:?} after the screen ({line})");
@@ -205,12 +210,14 @@ async fn the_agent_is_followed(hooks: bool) {
     type_keys(&mut terminal, "\r").await;
     wait_for_screen(id, "Do you want to proceed?").await;
     let (line, prompt) = dialog_delay(&farm, id, "Do you want to proceed?", "Bash").await;
+    assert!(line.contains("sleep 2 && touch /tmp/agent-ran"), "{line}");
     println!("{id}: permission prompt on the API {prompt:?} after the screen ({line})");
     assert!(line.contains("Bash"), "{line}");
 
     // Answered Yes from the terminal: the command runs, the answer comes, idle again.
     type_keys(&mut terminal, "\x1b[B\r").await;
-    wait_for(&farm, id, "idle", hooks.then_some("Ran the command")).await;
+    let seen = wait_for(&farm, id, "idle", hooks.then_some("Ran the command")).await;
+    assert!(seen.contains(&"working".to_owned()), "{seen:?}");
     let ran = docker(&[
         "exec",
         &container,
