@@ -106,10 +106,13 @@ pub fn usage_of(models: &HashMap<String, ModelTokens>) -> AgentUsage {
         ..Default::default()
     };
     for (model, t) in models {
-        usage.input_tokens += t.input;
-        usage.output_tokens += t.output;
-        usage.cache_read_tokens += t.cache_read;
-        usage.cache_write_tokens += t.cache_write_5m + t.cache_write_1h;
+        // The worker writes these numbers: they add up without overflowing.
+        usage.input_tokens = usage.input_tokens.saturating_add(t.input);
+        usage.output_tokens = usage.output_tokens.saturating_add(t.output);
+        usage.cache_read_tokens = usage.cache_read_tokens.saturating_add(t.cache_read);
+        usage.cache_write_tokens = usage
+            .cache_write_tokens
+            .saturating_add(t.cache_write_5m.saturating_add(t.cache_write_1h));
         let cost = price(model).map(|p| {
             (t.input as f64 * p.input
                 + t.output as f64 * p.output
@@ -165,6 +168,18 @@ mod tests {
         }
         assert_eq!(price("claude-opus-4"), price("claude-opus-4-0"));
         assert_eq!(price("gpt-4"), None);
+    }
+
+    #[test]
+    fn numbers_a_worker_makes_up_do_not_overflow() {
+        let models = HashMap::from([
+            ("claude-opus-5-5".to_owned(), tokens(u64::MAX, u64::MAX)),
+            ("claude-sonnet-5".to_owned(), tokens(u64::MAX, 1)),
+        ]);
+        let usage = usage_of(&models);
+        assert_eq!(usage.input_tokens, u64::MAX);
+        assert_eq!(usage.tokens(), u64::MAX);
+        assert!(usage.cost_usd.unwrap().is_finite());
     }
 
     #[test]

@@ -22,7 +22,10 @@ pub struct AgentUsage {
 impl AgentUsage {
     /// Every kind of token together.
     pub fn tokens(&self) -> u64 {
-        self.input_tokens + self.output_tokens + self.cache_read_tokens + self.cache_write_tokens
+        self.input_tokens
+            .saturating_add(self.output_tokens)
+            .saturating_add(self.cache_read_tokens)
+            .saturating_add(self.cache_write_tokens)
     }
 
     /// The sum of several (a farm's workers); its cost is known only when each one's is.
@@ -32,10 +35,10 @@ impl AgentUsage {
             ..Default::default()
         };
         all.into_iter().fold(none, |sum, u| AgentUsage {
-            input_tokens: sum.input_tokens + u.input_tokens,
-            output_tokens: sum.output_tokens + u.output_tokens,
-            cache_read_tokens: sum.cache_read_tokens + u.cache_read_tokens,
-            cache_write_tokens: sum.cache_write_tokens + u.cache_write_tokens,
+            input_tokens: sum.input_tokens.saturating_add(u.input_tokens),
+            output_tokens: sum.output_tokens.saturating_add(u.output_tokens),
+            cache_read_tokens: sum.cache_read_tokens.saturating_add(u.cache_read_tokens),
+            cache_write_tokens: sum.cache_write_tokens.saturating_add(u.cache_write_tokens),
             cost_usd: sum.cost_usd.zip(u.cost_usd).map(|(a, b)| a + b),
         })
     }
