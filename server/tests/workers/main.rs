@@ -16,6 +16,7 @@ mod faults;
 mod hardening;
 #[path = "../shared/model.rs"]
 mod model;
+mod private_repo;
 mod redis;
 mod secrets;
 mod store;
