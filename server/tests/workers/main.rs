@@ -11,6 +11,7 @@ mod claude;
 mod client;
 mod clone;
 mod compose;
+mod create_options;
 mod dashboard_process;
 mod faults;
 mod hardening;
