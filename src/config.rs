@@ -267,9 +267,18 @@ impl Config {
         self.state_file("presets")
     }
 
+    /// The images a worker may run: WORKER_IMAGE, then FARM_ALLOWED_IMAGES.
+    pub fn images(&self) -> Vec<&str> {
+        let listed = self.allowed_images.iter().map(|i| i.trim());
+        std::iter::once(self.worker_image.as_str())
+            .chain(listed)
+            .filter(|i| !i.is_empty())
+            .collect()
+    }
+
     /// Whether a worker may run `image`: WORKER_IMAGE and FARM_ALLOWED_IMAGES only.
     pub fn image_allowed(&self, image: &str) -> bool {
-        image == self.worker_image || self.allowed_images.iter().any(|i| i.trim() == image)
+        self.images().contains(&image)
     }
 
     fn state_file(&self, what: &str) -> Option<std::path::PathBuf> {

@@ -176,15 +176,23 @@ impl WorkerService {
             .take()
             .unwrap_or_else(|| self.config.worker_image.clone());
         self.check_image(&image)?;
+        // The farm's git author, unless the worker was given its own.
+        let farm_wide = |setting: &Option<String>| {
+            setting
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
         let options = &mut spec.options;
         options.git_author_name = options
             .git_author_name
             .take()
-            .or_else(|| self.config.git_author_name.clone());
+            .or_else(|| farm_wide(&self.config.git_author_name));
         options.git_author_email = options
             .git_author_email
             .take()
-            .or_else(|| self.config.git_author_email.clone());
+            .or_else(|| farm_wide(&self.config.git_author_email));
         let limits = self
             .config
             .limit_rules()
@@ -350,10 +358,13 @@ fn check_git_author(config: &Config) -> Result<(), FarmError> {
         FarmError::InvalidInput(format!("{name}: {}", e.0))
     };
     if let Some(author) = &config.git_author_name {
-        check_author_name(author).map_err(|e| setting("FARM_GIT_AUTHOR_NAME", e))?;
+        check_author_name(author.trim()).map_err(|e| setting("FARM_GIT_AUTHOR_NAME", e))?;
     }
-    if let Some(email) = &config.git_author_email {
-        check_author_email(email).map_err(|e| setting("FARM_GIT_AUTHOR_EMAIL", e))?;
+    match config.git_author_email.as_deref().map(str::trim) {
+        None | Some("") => {}
+        Some(email) => {
+            check_author_email(email).map_err(|e| setting("FARM_GIT_AUTHOR_EMAIL", e))?
+        }
     }
     Ok(())
 }

@@ -80,12 +80,10 @@ impl WorkerService {
         if self.config.image_allowed(image) {
             return Ok(());
         }
-        let mut allowed = vec![self.config.worker_image.as_str()];
-        allowed.extend(self.config.allowed_images.iter().map(|i| i.trim()));
         Err(InvalidInput(format!(
             "the image '{}' is not allowed here: use one of {} (FARM_ALLOWED_IMAGES lists more)",
             image.chars().take(100).collect::<String>(),
-            allowed.join(", ")
+            self.config.images().join(", ")
         )))
     }
 }

@@ -92,7 +92,12 @@ async fn type_keys(socket: &mut Socket, keys: &str) {
 
 /// Waits until the API says `state` (and, if given, a line containing `line`); returns the
 /// states seen on the way.
-pub(crate) async fn wait_for(farm: &TestFarm, id: &str, state: &str, line: Option<&str>) -> Vec<String> {
+pub(crate) async fn wait_for(
+    farm: &TestFarm,
+    id: &str,
+    state: &str,
+    line: Option<&str>,
+) -> Vec<String> {
     let deadline = Instant::now() + PATIENCE;
     let mut seen: Vec<String> = Vec::new();
     loop {

@@ -71,7 +71,9 @@ async fn env_secrets_and_the_git_author_reach_the_worker_and_secrets_stay_there(
 
     // A real commit carries the worker's author; one made without its own, the farm's.
     let farmwide = format!("sec-author-{}", token());
-    let created = farm.post("/api/workers", &json!({ "name": farmwide })).await;
+    let created = farm
+        .post("/api/workers", &json!({ "name": farmwide }))
+        .await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let commit = "cd /tmp && git init -q repo && cd repo && git commit -q --allow-empty -m x \
                   && git log -1 --format='%an <%ae> / %cn <%ce>'";
@@ -94,9 +96,18 @@ async fn bad_options_are_refused_with_what_to_fix_and_create_nothing() {
     let id = format!("sec-bad-{}", token());
     let refused = [
         (json!({"env": {"HOME": "/tmp"}}), "HOME is set by the farm"),
-        (json!({"secrets": {"ANTHROPIC_API_KEY": "x"}}), "ANTHROPIC_API_KEY is refused"),
-        (json!({"secrets": {"CLAUDE_CODE_OAUTH_TOKEN": "x"}}), "set by the farm"),
-        (json!({"env": {"TTYD_CREDENTIAL": "worker:x"}}), "set by the farm"),
+        (
+            json!({"secrets": {"ANTHROPIC_API_KEY": "x"}}),
+            "ANTHROPIC_API_KEY is refused",
+        ),
+        (
+            json!({"secrets": {"CLAUDE_CODE_OAUTH_TOKEN": "x"}}),
+            "set by the farm",
+        ),
+        (
+            json!({"env": {"TTYD_CREDENTIAL": "worker:x"}}),
+            "set by the farm",
+        ),
         (json!({"env": {"WORKER_ID": "x"}}), "set by the farm"),
         (json!({"env": {"CLAUDE_TASK": "x"}}), "set by the farm"),
         (json!({"env": {"PATH": "/tmp"}}), "set by the farm"),
@@ -104,8 +115,14 @@ async fn bad_options_are_refused_with_what_to_fix_and_create_nothing() {
         (json!({"env": {"FARM_GIT_TOKEN": "x"}}), "FARM_"),
         (json!({"env": {"1A": "x"}}), "not a variable name"),
         (json!({"secrets": {"A-B": "x"}}), "not a variable name"),
-        (json!({"env": {"A": "x".repeat(5000)}}), "at most 4096 bytes"),
-        (json!({"env": {"A": "1"}, "secrets": {"A": "2"}}), "give it once"),
+        (
+            json!({"env": {"A": "x".repeat(5000)}}),
+            "at most 4096 bytes",
+        ),
+        (
+            json!({"env": {"A": "1"}, "secrets": {"A": "2"}}),
+            "give it once",
+        ),
         (json!({"image": "alpine:latest"}), "not allowed here"),
         (json!({"model": "sonnet; rm -rf /"}), "not a model name"),
         (json!({"permission_mode": "yolo"}), "acceptEdits"),
@@ -114,7 +131,10 @@ async fn bad_options_are_refused_with_what_to_fix_and_create_nothing() {
             json!({"git_token": "t", "git_repo": "git@github.com:me/private.git"}),
             "https://",
         ),
-        (json!({"git_author_email": "not an email"}), "git_author_email"),
+        (
+            json!({"git_author_email": "not an email"}),
+            "git_author_email",
+        ),
         (json!({"preset": "sec-no-such-preset"}), "no preset named"),
     ];
     let many: serde_json::Map<String, Value> =
@@ -180,7 +200,10 @@ async fn presets_are_saved_reused_and_never_hold_secrets() {
         .await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let worker: Value = created.json().await.unwrap();
-    assert_eq!(worker["env"], json!({"RUST_LOG": "info", "SHARED": "request"}));
+    assert_eq!(
+        worker["env"],
+        json!({"RUST_LOG": "info", "SHARED": "request"})
+    );
     assert_eq!(worker["model"], "opus");
     assert_eq!(worker["permission_mode"], "plan");
     assert_eq!(worker["limits"]["memory_mb"], 512);

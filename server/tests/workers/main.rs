@@ -20,6 +20,7 @@ mod model;
 mod private_repo;
 mod redis;
 mod secrets;
+mod sign_in;
 mod store;
 mod support;
 mod tls;

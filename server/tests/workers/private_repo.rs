@@ -64,12 +64,13 @@ impl PrivateGitServer {
         }
     }
 
-    /// The repository's URL as the workers of `farm` reach this machine (their gateway).
-    pub fn url(&self, farm: &TestFarm) -> String {
+    /// The repository's URL as the workers of farm `instance` reach this machine (their
+    /// network's gateway).
+    pub fn url(&self, instance: &str) -> String {
         let gateway = docker(&[
             "network",
             "inspect",
-            &format!("{}_workers", farm.instance),
+            &format!("{instance}_workers"),
             "--format",
             "{{(index .IPAM.Config 0).Gateway}}",
         ]);
@@ -127,7 +128,7 @@ async fn a_private_repository_is_cloned_with_its_token_through_the_credential_he
     let root = private_repository(&content);
     let git_token = format!("ghp_sec{}", token());
     let server = PrivateGitServer::start(root.clone(), &git_token).await;
-    let url = server.url(&farm);
+    let url = server.url(&farm.instance);
     let id = format!("sec-private-{}", token());
 
     let response = farm
@@ -149,7 +150,10 @@ async fn a_private_repository_is_cloned_with_its_token_through_the_credential_he
     let config = in_worker(&id, "cat ~/.gitconfig");
     assert!(config.contains("helper = farm"), "{config}");
     for (place, text) in [("git remote -v", &remotes), ("~/.gitconfig", &config)] {
-        assert!(!text.contains(&git_token), "the token is in {place}: {text}");
+        assert!(
+            !text.contains(&git_token),
+            "the token is in {place}: {text}"
+        );
     }
     // Later fetches in the worker (a shell, Claude Code) use it too.
     let fetched = in_worker(&id, &format!("git -C {dest} fetch origin && echo fetched"));
@@ -168,7 +172,7 @@ async fn a_wrong_or_missing_token_fails_the_clone_with_a_reason() {
     let farm = TestFarm::start().await;
     let root = private_repository("never seen");
     let server = PrivateGitServer::start(root.clone(), "the-right-token").await;
-    let url = server.url(&farm);
+    let url = server.url(&farm.instance);
     let wrong = format!("sec-wrong-{}", token());
     let missing = format!("sec-missing-{}", token());
     for (id, body) in [
