@@ -15,7 +15,7 @@ use crate::layout::Layout;
 use crate::live::use_live_updates;
 use crate::login::LogoutButton;
 use crate::page_title::PageTitle;
-use crate::presets_view::{Presets, PresetsPanel};
+use crate::presets_view::{use_presets, PresetsPanel};
 
 #[server(prefix = "/rpc")]
 pub async fn list_workers() -> Result<Vec<Worker>, ServerFnError> {
@@ -123,7 +123,7 @@ pub fn Dashboard() -> impl IntoView {
     let typed_repo = RwSignal::new(String::new());
     let typed_task = RwSignal::new(String::new());
     let typed_options = RwSignal::new(FormOptions::default());
-    let presets = Presets::new();
+    let presets = use_presets();
     // A created worker appears in the list; the form empties for the next one.
     let form = NodeRef::<leptos::html::Form>::new();
     Effect::new(move || {

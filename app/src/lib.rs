@@ -12,7 +12,7 @@ mod layout;
 mod live;
 mod login;
 pub mod page_title;
-mod presets_view;
+pub mod presets_view;
 pub mod terminal;
 pub mod terminal_page;
 #[cfg(any(feature = "hydrate", test))]

@@ -83,17 +83,18 @@ pub struct Presets {
     list: Resource<Result<BTreeMap<String, Preset>, ServerFnError>>,
 }
 
-impl Presets {
-    pub fn new() -> Presets {
-        let save = ServerAction::<SavePreset>::new();
-        let delete = ServerAction::<DeletePreset>::new();
-        let list = Resource::new(
-            move || (save.version().get(), delete.version().get()),
-            |_| list_presets(),
-        );
-        Presets { save, delete, list }
-    }
+/// The presets of the page, refreshed after each save and delete.
+pub fn use_presets() -> Presets {
+    let save = ServerAction::<SavePreset>::new();
+    let delete = ServerAction::<DeletePreset>::new();
+    let list = Resource::new(
+        move || (save.version().get(), delete.version().get()),
+        |_| list_presets(),
+    );
+    Presets { save, delete, list }
+}
 
+impl Presets {
     /// The names saved, for the create form's choice (empty while they load).
     pub fn names(self) -> Signal<Vec<String>> {
         Signal::derive(move || {

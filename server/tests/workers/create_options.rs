@@ -6,6 +6,9 @@
 
 use std::time::{Duration, Instant};
 
+use app::dashboard::CreateWorker;
+use app::presets_view::{DeletePreset, SavePreset};
+use leptos::server_fn::ServerFn;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -221,4 +224,82 @@ async fn presets_are_saved_reused_and_never_hold_secrets() {
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
     assert_eq!(again.get(&path).await.status(), StatusCode::NOT_FOUND);
     assert_eq!(again.delete(&path).await.status(), StatusCode::NOT_FOUND);
+}
+
+/// Posts a form as the page's server functions receive it.
+async fn form_post(farm: &TestFarm, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(farm.url(path))
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_pages_forms_save_presets_and_create_with_options() {
+    let farm = TestFarm::start().await;
+    let preset = format!("sec-form-{}", token());
+    let saved = form_post(
+        &farm,
+        SavePreset::PATH,
+        &[
+            ("name", &preset),
+            ("preset[image]", ""),
+            ("preset[memory_mb]", "512"),
+            ("preset[cpus]", ""),
+            ("preset[env]", "RUST_LOG=info"),
+            ("preset[git_repo]", ""),
+            ("preset[model]", "sonnet"),
+            ("preset[permission_mode]", "plan"),
+        ],
+    )
+    .await;
+    assert!(
+        saved.status().is_success(),
+        "{}",
+        saved.text().await.unwrap()
+    );
+
+    let secret = format!("ghp_form{}", token());
+    let id = format!("sec-form-worker-{}", token());
+    let secrets = format!("GH_TOKEN={secret}");
+    let mut fields = vec![
+        ("name", id.as_str()),
+        ("git_repo", ""),
+        ("prompt", ""),
+        ("options[preset]", &preset),
+        ("options[env]", "A=1"),
+        ("options[secrets]", &secrets),
+        ("options[git_token]", ""),
+        ("options[git_author_name]", ""),
+        ("options[git_author_email]", ""),
+        ("options[model]", ""),
+        ("options[permission_mode]", ""),
+    ];
+    // A line that is not NAME=value: refused with what to fix, nothing created.
+    fields[5].1 = "just a token";
+    let refused = form_post(&farm, CreateWorker::PATH, &fields).await;
+    let answer = refused.text().await.unwrap();
+    assert!(answer.contains("NAME=value"), "{answer}");
+    assert!(farm.containers().is_empty());
+
+    fields[5].1 = &secrets;
+    let created = form_post(&farm, CreateWorker::PATH, &fields).await;
+    let answer = created.text().await.unwrap();
+    assert!(
+        answer.contains(&id) && !answer.contains(&secret),
+        "{answer}"
+    );
+    let worker = farm.get_json(&format!("/api/workers/{id}")).await;
+    assert_eq!(worker["env"], json!({"A": "1", "RUST_LOG": "info"}));
+    assert_eq!(worker["secrets"], json!(["GH_TOKEN"]));
+    assert_eq!(worker["model"], "sonnet");
+    assert_eq!(worker["permission_mode"], "plan");
+    assert_eq!(worker["limits"]["memory_mb"], 512);
+    assert_eq!(in_worker(&id, "printenv GH_TOKEN").trim(), secret);
+
+    let deleted = form_post(&farm, DeletePreset::PATH, &[("name", &preset)]).await;
+    assert!(deleted.status().is_success());
+    assert_eq!(farm.get_json("/api/presets").await, json!({}));
 }

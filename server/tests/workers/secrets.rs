@@ -7,7 +7,10 @@
 
 use std::process::{Command, Stdio};
 
+use app::dashboard::ListWorkers;
+use app::presets_view::ListPresets;
 use base64::Engine;
+use leptos::server_fn::ServerFn;
 
 use serde_json::{json, Value};
 
@@ -138,14 +141,18 @@ async fn secrets_reach_the_worker_and_nothing_else() {
             .unwrap();
         seen.push_str(&response.text().await.unwrap());
     }
-    let rpc = http
-        .post(format!("{base}/rpc/list_workers"))
-        .bearer_auth(&bearer)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .send()
-        .await
-        .unwrap();
-    seen.push_str(&rpc.text().await.unwrap());
+    // The server functions the pages call (their paths carry a hash).
+    for path in [ListWorkers::PATH, ListPresets::PATH] {
+        let rpc = http
+            .post(format!("{base}{path}"))
+            .bearer_auth(&bearer)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .send()
+            .await
+            .unwrap();
+        assert!(rpc.status().is_success(), "{path}: {}", rpc.status());
+        seen.push_str(&rpc.text().await.unwrap());
+    }
     // The event stream, for its first seconds (it never ends by itself).
     let mut events = http
         .get(format!("{base}/api/events"))
