@@ -38,7 +38,7 @@ for (const [size, viewport] of [
 
       const form = page.locator('.create-panel > .create-form');
       await form.getByLabel('Name', { exact: true }).fill(id);
-      await form.getByLabel('Preset', { exact: true }).selectOption(preset);
+      await form.locator('select[name="options[preset]"]').selectOption(preset);
       await form.locator('.create-more summary').click();
       const secrets = form.getByLabel('Secrets (NAME=value a line, never shown)');
       // A line that is not NAME=value is refused as it is typed.
@@ -56,7 +56,7 @@ for (const [size, viewport] of [
       assert.equal(made.model, 'sonnet');
       assert.equal(made.permission_mode, 'plan');
       // The form emptied; the secret is nowhere in the page, as rendered or as served.
-      assert.equal(await secrets.inputValue(), '');
+      await page.waitForFunction(() => document.querySelector('textarea[name="options[secrets]"]').value === '');
       assert.ok(!(await page.content()).includes(secret), 'the secret is in the page');
       const served = await (await fetch(`${BASE}/`, { headers: { authorization: `Bearer ${await token()}` } })).text();
       assert.ok(!served.includes(secret) && served.includes(id), 'the secret is in the served page');

@@ -15,15 +15,26 @@ pub struct Presets {
 }
 
 impl Presets {
-    /// The presets saved in `file`; none when it is missing or cannot be read.
+    /// The presets saved in `file`; none when it is missing or cannot be read, and each one
+    /// that no longer passes the checks is left out on its own (the checks are read again).
     pub fn load(file: PathBuf) -> Presets {
-        let saved = match std::fs::read(&file) {
+        let raw: BTreeMap<String, serde_json::Value> = match std::fs::read(&file) {
             Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
                 tracing::warn!(file = %file.display(), "ignoring unreadable presets: {e}");
                 BTreeMap::new()
             }),
             Err(_) => BTreeMap::new(),
         };
+        let saved = raw
+            .into_iter()
+            .filter_map(|(name, json)| match serde_json::from_value(json) {
+                Ok(preset) => Some((name, preset)),
+                Err(e) => {
+                    tracing::warn!(preset = %name, "ignoring a saved preset: {e}");
+                    None
+                }
+            })
+            .collect();
         Presets {
             saved,
             file: Some(file),
@@ -72,9 +83,19 @@ mod tests {
         presets.put("dropped", &preset).unwrap();
         assert!(presets.delete("dropped").unwrap());
         assert!(!presets.delete("dropped").unwrap());
-        let again = Presets::load(file);
+        let again = Presets::load(file.clone());
         assert_eq!(again.all().keys().collect::<Vec<_>>(), ["kept"]);
         assert_eq!(again.all()["kept"], preset);
+        // One that no longer passes is left out; the others stay.
+        std::fs::write(
+            &file,
+            r#"{"kept": {"model": "sonnet"}, "bad": {"env": {"GH_TOKEN": "x"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            Presets::load(file).all().keys().collect::<Vec<_>>(),
+            ["kept"]
+        );
         std::fs::remove_dir_all(dir).ok();
     }
 }
