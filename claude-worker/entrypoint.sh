@@ -16,6 +16,24 @@ rm -f "$HOME/.claude-worker/agent.json"
 banner=/tmp/claude-worker-banner
 : >"$banner"
 
+# The worker's commits carry the author the farm was given for it.
+if [ -n "${FARM_GIT_AUTHOR_NAME:-}" ]; then
+  git config --global user.name "$FARM_GIT_AUTHOR_NAME"
+fi
+if [ -n "${FARM_GIT_AUTHOR_EMAIL:-}" ]; then
+  git config --global user.email "$FARM_GIT_AUTHOR_EMAIL"
+fi
+
+# A private repository's token reaches git through a credential helper that reads it from the
+# environment (/usr/local/bin/git-credential-farm), for the repository's host only, for the
+# clone and every later fetch and push: never in the URL, the remote or a file.
+if [ -n "${FARM_GIT_TOKEN:-}" ] && [ -n "${GIT_REPO:-}" ]; then
+  origin=$(printf '%s' "$GIT_REPO" | sed -E 's#^(https?)://([^@/]*@)?([^/]+).*#\1://\3#')
+  case "$origin" in
+    http://*|https://*) git config --global "credential.$origin.helper" farm ;;
+  esac
+fi
+
 if [ -n "${GIT_REPO:-}" ]; then
   dest="/shared/repos/$id"
   if [ -d "$dest/.git" ]; then
@@ -68,6 +86,19 @@ jq --arg key "$key_tail" --arg dir "$workdir" '
       end
     | .projects[$dir].hasTrustDialogAccepted = true
   ' "$state" >"$state.new" 2>/dev/null && mv -f "$state.new" "$state" || rm -f "$state.new"
+
+# The permission mode the worker was made with, in Claude Code's own settings (what
+# /permissions and shift+Tab change for a session). bypassPermissions asks once whether you
+# accept it: the worker was made for it, so it is accepted here.
+if [ -n "${FARM_PERMISSION_MODE:-}" ]; then
+  settings="$HOME/.claude/settings.json"
+  mkdir -p "$HOME/.claude"
+  [ -s "$settings" ] || echo '{}' >"$settings"
+  jq --arg mode "$FARM_PERMISSION_MODE" '
+      .permissions.defaultMode = $mode
+      | if $mode == "bypassPermissions" then .skipDangerousModePermissionPrompt = true else . end
+    ' "$settings" >"$settings.new" 2>/dev/null && mv -f "$settings.new" "$settings" || rm -f "$settings.new"
+fi
 
 # A worker made with a task starts Claude Code on it in its session right away, before anyone
 # opens the terminal (ttyd then attaches to the same session); after a restart it resumes

@@ -126,6 +126,19 @@ pub struct Config {
     #[arg(long, env = "WORKER_IMAGE", default_value = "claude-worker:latest")]
     pub worker_image: String,
 
+    /// Other images a worker may ask for (`image` in a create request or a preset), comma
+    /// separated; WORKER_IMAGE is always allowed, any other image never.
+    #[arg(long, env = "FARM_ALLOWED_IMAGES", value_delimiter = ',')]
+    pub allowed_images: Vec<String>,
+
+    /// Author name of the workers' git commits, unless a worker is given its own.
+    #[arg(long, env = "FARM_GIT_AUTHOR_NAME")]
+    pub git_author_name: Option<String>,
+
+    /// Author email of the workers' git commits, unless a worker is given its own.
+    #[arg(long, env = "FARM_GIT_AUTHOR_EMAIL")]
+    pub git_author_email: Option<String>,
+
     /// Name of this farm: prefixes its Docker network and volumes and labels its containers,
     /// so that several farms (or test runs) share one Docker engine without meeting.
     #[arg(long, env = "FARM_INSTANCE", default_value = "claude-farm")]
@@ -139,6 +152,17 @@ pub struct Config {
         default_value = ""
     )]
     pub anthropic_api_key: Secret,
+
+    /// Claude subscription token handed to every worker (`claude setup-token` prints one), so
+    /// that Claude Code runs on a Pro or Max plan without a login in each worker; never shown,
+    /// logged or labelled.
+    #[arg(
+        long,
+        env = "CLAUDE_CODE_OAUTH_TOKEN",
+        hide_env_values = true,
+        default_value = ""
+    )]
+    pub claude_code_oauth_token: Secret,
 
     /// Where every worker's Claude Code sends its requests instead of Anthropic's API: a
     /// company gateway or proxy (the tests' scripted model). Workers then also skip Claude
@@ -235,6 +259,29 @@ impl Config {
     /// Where the embedded store keeps this farm's login sessions; `None` when there is no
     /// home to put them in.
     pub fn sessions_file(&self) -> Option<std::path::PathBuf> {
+        self.state_file("sessions")
+    }
+
+    /// Where the embedded store keeps this farm's presets; `None` when there is no home.
+    pub fn presets_file(&self) -> Option<std::path::PathBuf> {
+        self.state_file("presets")
+    }
+
+    /// The images a worker may run: WORKER_IMAGE, then FARM_ALLOWED_IMAGES.
+    pub fn images(&self) -> Vec<&str> {
+        let listed = self.allowed_images.iter().map(|i| i.trim());
+        std::iter::once(self.worker_image.as_str())
+            .chain(listed)
+            .filter(|i| !i.is_empty())
+            .collect()
+    }
+
+    /// Whether a worker may run `image`: WORKER_IMAGE and FARM_ALLOWED_IMAGES only.
+    pub fn image_allowed(&self, image: &str) -> bool {
+        self.images().contains(&image)
+    }
+
+    fn state_file(&self, what: &str) -> Option<std::path::PathBuf> {
         let dir = self.state_dir.clone().or_else(|| {
             let state_home = std::env::var_os("XDG_STATE_HOME")
                 .map(std::path::PathBuf::from)
@@ -244,7 +291,7 @@ impl Config {
                 })?;
             Some(state_home.join("claude-worker-farm"))
         })?;
-        Some(dir.join(format!("{}.sessions.json", self.instance)))
+        Some(dir.join(format!("{}.{what}.json", self.instance)))
     }
 
     /// The Docker network that workers join.
@@ -317,6 +364,41 @@ mod tests {
         ]);
         assert!(!format!("{config:?}").contains("very-secret"));
         assert_eq!(config.auth, AuthMode::Auto);
+    }
+
+    #[test]
+    fn the_subscription_token_is_a_secret() {
+        let config = Config::parse_from([
+            "farm",
+            "--claude-code-oauth-token",
+            "sk-ant-oat01-very-secret",
+        ]);
+        assert!(!format!("{config:?}").contains("very-secret"));
+        assert_eq!(
+            config.claude_code_oauth_token.expose(),
+            "sk-ant-oat01-very-secret"
+        );
+    }
+
+    #[test]
+    fn only_listed_images_are_allowed() {
+        let config = Config::parse_from([
+            "farm",
+            "--worker-image",
+            "claude-worker:latest",
+            "--allowed-images",
+            "claude-worker:rust, claude-worker:node",
+        ]);
+        for image in [
+            "claude-worker:latest",
+            "claude-worker:rust",
+            "claude-worker:node",
+        ] {
+            assert!(config.image_allowed(image), "{image}");
+        }
+        for image in ["alpine", "claude-worker:latest ", ""] {
+            assert!(!config.image_allowed(image), "{image}");
+        }
     }
 
     #[test]

@@ -14,6 +14,8 @@ pub enum FarmError {
     InvalidInput(String),
     #[error("no worker named '{0}': it may have been deleted")]
     NotFound(String),
+    #[error("no preset named '{0}': GET /api/presets lists them")]
+    PresetNotFound(String),
     #[error("a worker with id '{0}' already exists: choose another name")]
     AlreadyExists(String),
     #[error("the farm is full ({0} workers): delete a worker first or raise MAX_WORKERS")]
@@ -50,7 +52,7 @@ impl FarmError {
     pub fn status(&self) -> StatusCode {
         match self {
             FarmError::InvalidInput(_) => StatusCode::BAD_REQUEST,
-            FarmError::NotFound(_) => StatusCode::NOT_FOUND,
+            FarmError::NotFound(_) | FarmError::PresetNotFound(_) => StatusCode::NOT_FOUND,
             FarmError::AlreadyExists(_)
             | FarmError::LimitReached(_)
             | FarmError::OverBudget { .. }
@@ -70,7 +72,7 @@ impl FarmError {
     pub fn code(&self) -> &'static str {
         match self {
             FarmError::InvalidInput(_) => "invalid_input",
-            FarmError::NotFound(_) => "not_found",
+            FarmError::NotFound(_) | FarmError::PresetNotFound(_) => "not_found",
             FarmError::AlreadyExists(_) => "already_exists",
             FarmError::LimitReached(_) => "limit_reached",
             FarmError::ImageMissing(_) => "image_missing",

@@ -14,6 +14,10 @@ pub const GIT_REPO: &str = "farm.claude-worker.git-repo";
 pub const MEMORY_MB: &str = "farm.claude-worker.memory-mb";
 pub const CPUS: &str = "farm.claude-worker.cpus";
 
+/// What the worker was made with beyond its name (plain env, secret names, model, permission
+/// mode, git author), as JSON: `farm::worker::WorkerOptions`. Never a secret's value.
+pub const OPTIONS: &str = "farm.claude-worker.options";
+
 /// The port on 127.0.0.1 where the worker's ttyd is published, when `BASE_PORT` is set.
 pub const DIRECT_PORT: &str = "farm.claude-worker.direct-port";
 

@@ -4,13 +4,17 @@
 
 pub mod agent;
 pub mod batch;
+pub mod claude_options;
 pub mod close_codes;
 pub mod events;
 pub mod gauges;
+pub mod git_identity;
 pub mod git_url;
 pub mod limits;
+pub mod presets;
 pub mod ttyd;
 pub mod worker;
+pub mod worker_env;
 
 #[cfg(feature = "server")]
 pub mod auth;

@@ -27,7 +27,7 @@ use crate::gauges::Gauge;
 use crate::git_url::redact_credentials;
 use crate::labels;
 use crate::limits::Limits;
-use crate::worker::{WorkerSpec, WorkerStatus};
+use crate::worker::{WorkerOptions, WorkerSpec, WorkerStatus};
 
 /// Seconds a worker gets to stop on restart before it is killed; tmux and ttyd stop at once.
 pub const RESTART_GRACE_SECS: i32 = 5;
@@ -38,6 +38,14 @@ pub const CREDENTIAL_VAR: &str = "TTYD_CREDENTIAL";
 /// The environment variable that carries a worker's task (`claude-worker/entrypoint.sh` starts
 /// Claude Code on it).
 pub const TASK_VAR: &str = "CLAUDE_TASK";
+/// The variable that carries the worker's git token to git's credential helper
+/// (`claude-worker/git-credential-farm`).
+pub const GIT_TOKEN_VAR: &str = "FARM_GIT_TOKEN";
+/// The variables the entrypoint writes into the worker's git configuration as its author.
+pub const GIT_AUTHOR_NAME_VAR: &str = "FARM_GIT_AUTHOR_NAME";
+pub const GIT_AUTHOR_EMAIL_VAR: &str = "FARM_GIT_AUTHOR_EMAIL";
+/// The variable the entrypoint writes into Claude Code's settings as `permissions.defaultMode`.
+pub const PERMISSION_MODE_VAR: &str = "FARM_PERMISSION_MODE";
 /// Prefix of every worker container's name: `docker logs claude-worker-<id>` works.
 pub const CONTAINER_PREFIX: &str = "claude-worker-";
 
@@ -51,6 +59,8 @@ pub struct WorkerContainer {
     pub created: i64,
     pub direct_port: Option<u16>,
     pub limits: Option<Limits>,
+    pub image: Option<String>,
+    pub options: WorkerOptions,
 }
 
 /// Where a worker's ttyd answers, and the credential it asks for (none for a container made
@@ -196,15 +206,44 @@ impl DockerRuntime {
         direct_port: Option<u16>,
     ) -> ContainerCreateBody {
         let c = &self.config;
-        let mut env = vec![
+        // The request's own variables first; they cannot name any the farm sets below
+        // (`farm::worker_env` refuses those).
+        let mut env: Vec<String> = spec
+            .options
+            .env
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .chain(
+                spec.secrets
+                    .iter()
+                    .map(|(name, value)| format!("{name}={}", value.expose())),
+            )
+            .collect();
+        env.extend([
             format!("WORKER_ID={}", spec.id),
             "TERM=xterm-256color".into(),
             // Other workers share the network: without this, any of them could open this
             // worker's terminal. The entrypoint hands it to ttyd and keeps it from the shell.
             format!("{CREDENTIAL_VAR}=worker:{}", new_credential()),
-        ];
+        ]);
         if let Some(repo) = &spec.git_repo {
             env.push(format!("GIT_REPO={repo}"));
+        }
+        if let Some(token) = &spec.git_token {
+            env.push(format!("{GIT_TOKEN_VAR}={}", token.expose()));
+        }
+        let options = &spec.options;
+        if let Some(name) = &options.git_author_name {
+            env.push(format!("{GIT_AUTHOR_NAME_VAR}={name}"));
+        }
+        if let Some(email) = &options.git_author_email {
+            env.push(format!("{GIT_AUTHOR_EMAIL_VAR}={email}"));
+        }
+        if let Some(model) = &options.model {
+            env.push(format!("ANTHROPIC_MODEL={model}"));
+        }
+        if let Some(mode) = options.permission_mode {
+            env.push(format!("{PERMISSION_MODE_VAR}={}", mode.as_str()));
         }
         if let Some(prompt) = &spec.prompt {
             env.push(format!("{TASK_VAR}={prompt}"));
@@ -213,6 +252,12 @@ impl DockerRuntime {
             env.push(format!(
                 "ANTHROPIC_API_KEY={}",
                 c.anthropic_api_key.expose()
+            ));
+        }
+        if c.claude_code_oauth_token.is_set() {
+            env.push(format!(
+                "CLAUDE_CODE_OAUTH_TOKEN={}",
+                c.claude_code_oauth_token.expose()
             ));
         }
         if let Some(url) = &c.anthropic_base_url {
@@ -226,6 +271,10 @@ impl DockerRuntime {
         }
         if let Some(port) = direct_port {
             labels.insert(labels::DIRECT_PORT.to_owned(), port.to_string());
+        }
+        if *options != WorkerOptions::default() {
+            let json = serde_json::to_string(options).expect("options always serialise");
+            labels.insert(labels::OPTIONS.to_owned(), json);
         }
         labels.insert(labels::MEMORY_MB.to_owned(), limits.memory_mb.to_string());
         labels.insert(labels::CPUS.to_owned(), limits.cpus.to_string());
@@ -242,7 +291,7 @@ impl DockerRuntime {
             HashMap::from([(ttyd.clone(), Some(vec![binding]))])
         });
         ContainerCreateBody {
-            image: Some(c.worker_image.clone()),
+            image: Some(spec.image.clone().unwrap_or_else(|| c.worker_image.clone())),
             exposed_ports: Some(vec![ttyd]),
             hostname: Some(spec.id.clone()),
             env: Some(env),
@@ -570,6 +619,12 @@ fn worker_from_summary(summary: &ContainerSummary) -> Option<WorkerContainer> {
         git_repo: labels.get(labels::GIT_REPO).cloned(),
         direct_port: labels.get(labels::DIRECT_PORT).and_then(|p| p.parse().ok()),
         limits: limits_from(labels),
+        image: summary.image.clone(),
+        // What cannot be read (a label from another version) shows as nothing, not an error.
+        options: labels
+            .get(labels::OPTIONS)
+            .and_then(|json| serde_json::from_str(json).ok())
+            .unwrap_or_default(),
         id,
         status,
         created: summary.created.unwrap_or_default(),

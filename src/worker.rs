@@ -1,13 +1,18 @@
 //! The worker as users see it, and the rules for what they may ask for. Free of Docker and of
 //! transport so that the browser build shares it.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::agent::usage::AgentUsage;
 use crate::agent::AgentStatus;
 use crate::batch::check_prompt;
+use crate::claude_options::{check_model, PermissionMode};
+use crate::git_identity::{check_author_email, check_author_name, check_token};
 use crate::git_url::check_git_url;
 use crate::limits::Limits;
+use crate::worker_env::{check_env, SecretValue};
 
 /// Longest display name accepted, in characters.
 pub const MAX_NAME_CHARS: usize = 64;
@@ -45,6 +50,30 @@ pub struct Worker {
     /// Tokens and cost of its Claude Code conversations, while it runs and once summed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<AgentUsage>,
+    /// The image the worker runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    #[serde(flatten)]
+    pub options: WorkerOptions,
+}
+
+/// What a worker was made with beyond its name and repository, as the API shows it: plain
+/// variables with their values, secrets by name only.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkerOptions {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+    /// Names of the secrets in the worker's environment; their values are never shown.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permission_mode: Option<PermissionMode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git_author_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git_author_email: Option<String>,
 }
 
 /// Lifecycle state of a worker's container.
@@ -113,6 +142,30 @@ pub struct NewWorker {
     /// A task: the worker starts Claude Code on it in its session, in its repository.
     #[serde(default)]
     pub prompt: Option<String>,
+    /// A saved preset this request starts from; the request's own fields win over it.
+    #[serde(default)]
+    pub preset: Option<String>,
+    /// One of the images the farm allows (`WORKER_IMAGE`, `FARM_ALLOWED_IMAGES`).
+    #[serde(default)]
+    pub image: Option<String>,
+    /// Plain variables for the worker's environment, shown back by the API.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Variables whose values reach only the worker's environment (`GH_TOKEN`).
+    #[serde(default)]
+    pub secrets: BTreeMap<String, SecretValue>,
+    /// A token git's credential helper answers with for `git_repo` (https only).
+    #[serde(default)]
+    pub git_token: Option<SecretValue>,
+    #[serde(default)]
+    pub git_author_name: Option<String>,
+    #[serde(default)]
+    pub git_author_email: Option<String>,
+    /// Claude Code's model (`--model`): an alias such as `sonnet`, or a full name.
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub permission_mode: Option<PermissionMode>,
 }
 
 /// A request that passed every check, ready to become a container.
@@ -123,6 +176,11 @@ pub struct WorkerSpec {
     pub git_repo: Option<String>,
     /// What Claude Code starts on, if anything.
     pub prompt: Option<String>,
+    /// The image asked for; the service checks it against the farm's list.
+    pub image: Option<String>,
+    pub options: WorkerOptions,
+    pub secrets: BTreeMap<String, SecretValue>,
+    pub git_token: Option<SecretValue>,
 }
 
 /// Why a request was refused; the message tells the user what to change.
@@ -163,13 +221,50 @@ impl NewWorker {
                 Some(task.to_owned())
             }
         };
+        check_env(&self.env, &self.secrets)?;
+        let model = given(&self.model);
+        if let Some(model) = &model {
+            check_model(model)?;
+        }
+        let git_author_name = given(&self.git_author_name);
+        if let Some(author) = &git_author_name {
+            check_author_name(author)?;
+        }
+        let git_author_email = given(&self.git_author_email);
+        if let Some(email) = &git_author_email {
+            check_author_email(email)?;
+        }
+        let git_token = self.git_token.clone().filter(|t| !t.expose().is_empty());
+        if let Some(token) = &git_token {
+            check_token(token.expose(), git_repo.as_deref())?;
+        }
         Ok(WorkerSpec {
             id,
             name,
             git_repo,
             prompt,
+            image: given(&self.image),
+            options: WorkerOptions {
+                env: self.env.clone(),
+                secrets: self.secrets.keys().cloned().collect(),
+                model,
+                permission_mode: self.permission_mode,
+                git_author_name,
+                git_author_email,
+            },
+            secrets: self.secrets.clone(),
+            git_token,
         })
     }
+}
+
+/// A text field that says something: trimmed, `None` when empty.
+fn given(field: &Option<String>) -> Option<String> {
+    field
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
 }
 
 fn check_name(name: &str) -> Result<(), InvalidInput> {
@@ -212,6 +307,45 @@ pub fn is_valid_id(id: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse(json: &str) -> Result<WorkerSpec, String> {
+        serde_json::from_str::<NewWorker>(json)
+            .map_err(|e| e.to_string())?
+            .validate(|| "worker-0001".into())
+            .map_err(|e| e.0)
+    }
+
+    #[test]
+    fn env_secrets_and_git_settings_are_checked() {
+        let spec = parse(
+            r#"{"name": "w", "git_repo": "https://example.com/r.git", "env": {"A": "1"},
+                "secrets": {"GH_TOKEN": "ghp_x"}, "git_token": "tok-secret-9",
+                "git_author_name": " Ada ", "git_author_email": "ada@example.com",
+                "model": "sonnet", "permission_mode": "acceptEdits"}"#,
+        )
+        .unwrap();
+        assert_eq!(spec.options.secrets, vec!["GH_TOKEN".to_owned()]);
+        assert_eq!(spec.options.git_author_name.as_deref(), Some("Ada"));
+        assert_eq!(
+            spec.options.permission_mode,
+            Some(PermissionMode::AcceptEdits)
+        );
+        assert!(!format!("{spec:?}").contains("ghp_x"));
+        assert!(!format!("{spec:?}").contains("secret-9"));
+        for (bad, says) in [
+            (r#"{"env": {"HOME": "/x"}}"#, "set by the farm"),
+            (r#"{"secrets": {"A-B": "x"}}"#, "not a variable name"),
+            (r#"{"git_token": "t"}"#, "needs a git_repo"),
+            (r#"{"model": "a b"}"#, "not a model name"),
+            (r#"{"git_author_email": "nobody"}"#, "git_author_email"),
+        ] {
+            let refused = parse(bad).unwrap_err();
+            assert!(refused.contains(says), "{bad}: {refused}");
+        }
+        assert!(parse(r#"{"permission_mode": "yolo"}"#)
+            .unwrap_err()
+            .contains("acceptEdits"));
+    }
 
     fn spec(name: Option<&str>, git: Option<&str>) -> Result<WorkerSpec, InvalidInput> {
         NewWorker {

@@ -7,6 +7,7 @@ use leptos_router::components::A;
 
 use crate::agent_view::{needs_me, titled, AgentAlerts, AgentBadge, AgentLine, AlertToggles};
 use crate::batch_view::{BatchPanel, SelectBox, Selection};
+use crate::create_options::{FormOptions, OptionsFields};
 use crate::errors::message;
 use crate::gauge_view::{gauge_of, GaugeLine};
 use crate::grid::MultiView;
@@ -14,6 +15,7 @@ use crate::layout::Layout;
 use crate::live::use_live_updates;
 use crate::login::LogoutButton;
 use crate::page_title::PageTitle;
+use crate::presets_view::{use_presets, PresetsPanel};
 use crate::usage_view::{FarmSpend, UsageLine};
 
 #[server(prefix = "/rpc")]
@@ -28,11 +30,13 @@ pub async fn farm_usage() -> Result<FarmUse, ServerFnError> {
     service.usage().await.map_err(ServerFnError::new)
 }
 
+/// The form's further fields arrive as `options[env]`, `options[secrets]`… (`OptionsFields`).
 #[server(prefix = "/rpc")]
 pub async fn create_worker(
     name: String,
     git_repo: String,
     prompt: String,
+    options: FormOptions,
 ) -> Result<Worker, ServerFnError> {
     let service = expect_context::<farm::WorkerService>();
     let request = farm::worker::NewWorker {
@@ -41,6 +45,9 @@ pub async fn create_worker(
         prompt: Some(prompt),
         ..Default::default()
     };
+    let request = options
+        .apply(request)
+        .map_err(|e| ServerFnError::new(e.0))?;
     service.create(request).await.map_err(ServerFnError::new)
 }
 
@@ -116,6 +123,8 @@ pub fn Dashboard() -> impl IntoView {
     let typed_name = RwSignal::new(String::new());
     let typed_repo = RwSignal::new(String::new());
     let typed_task = RwSignal::new(String::new());
+    let typed_options = RwSignal::new(FormOptions::default());
+    let presets = use_presets();
     // A created worker appears in the list; the form empties for the next one.
     let form = NodeRef::<leptos::html::Form>::new();
     Effect::new(move || {
@@ -126,6 +135,7 @@ pub fn Dashboard() -> impl IntoView {
             typed_name.set(String::new());
             typed_repo.set(String::new());
             typed_task.set(String::new());
+            typed_options.set(FormOptions::default());
         }
     });
     // The same checks as the server's, as the user types (the domain crate is shared with
@@ -137,8 +147,16 @@ pub fn Dashboard() -> impl IntoView {
             prompt: Some(typed_task.get()),
             ..Default::default()
         };
-        let spec = request
-            .validate(|| "a generated id".into())
+        // What a preset holds is checked when the server lays it under the request; it may
+        // hold the repository a token is for, so that pair is left to the server too.
+        let spec = typed_options
+            .with(|options| options.apply(request))
+            .and_then(|mut request| {
+                if request.preset.is_some() {
+                    request.git_token = None;
+                }
+                request.validate(|| "a generated id".into())
+            })
             .map_err(|e| e.0)?;
         let taken = current.with(|list| list.iter().any(|w| w.id == spec.id));
         if taken {
@@ -210,6 +228,7 @@ pub fn Dashboard() -> impl IntoView {
                         <input type="text" name="prompt" placeholder="Fix the failing tests" autocomplete="off"
                             on:input=move |e| typed_task.set(event_target_value(&e))/>
                     </label>
+                    <OptionsFields options=typed_options presets=presets.names()/>
                     <button type="submit" class="primary" disabled=move || create.pending().get() || checked().is_err()>
                         {move || if create.pending().get() { "Creating…" } else { "Create worker" }}
                     </button>
@@ -227,6 +246,7 @@ pub fn Dashboard() -> impl IntoView {
                     })}
                 </Transition>
                 <FarmSpend workers=current.into()/>
+                <PresetsPanel presets/>
             </section>
             <div class="view-switch">
                 <button

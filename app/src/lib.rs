@@ -3,6 +3,7 @@
 
 mod agent_view;
 pub mod batch_view;
+mod create_options;
 pub mod dashboard;
 mod errors;
 mod gauge_view;
@@ -11,6 +12,7 @@ mod layout;
 mod live;
 mod login;
 pub mod page_title;
+pub mod presets_view;
 pub mod terminal;
 pub mod terminal_page;
 #[cfg(any(feature = "hydrate", test))]

@@ -1,12 +1,14 @@
 //! The body of `POST /api/workers` and of the create server function: any bytes either give
 //! a clear error or a worker whose id is a slug, whose name is bounded, whose git URL git
 //! cannot take for an option (in any part: user, host, port, path) or a local path, and
-//! whose limits are within the caps.
+//! whose limits are within the caps, and whose variables and secrets are well-named, bounded
+//! and none of those the farm sets.
 #![no_main]
 
 use farm::git_url::{self, MAX_GIT_URL_BYTES};
 use farm::limits::{LimitRules, Limits};
 use farm::worker::{is_valid_id, NewWorker, MAX_NAME_CHARS};
+use farm::worker_env::{check_name, MAX_VALUE_BYTES, MAX_VARS};
 use libfuzzer_sys::fuzz_target;
 
 const RULES: LimitRules = LimitRules {
@@ -28,6 +30,16 @@ fuzz_target!(|data: &[u8]| {
         assert!(is_valid_id(&spec.id), "{:?}", spec.id);
         assert!(spec.name.chars().count() <= MAX_NAME_CHARS);
         assert!(!spec.name.chars().any(char::is_control));
+        assert!(spec.options.env.len() + spec.secrets.len() <= MAX_VARS);
+        for (name, value) in &spec.options.env {
+            assert!(check_name(name).is_ok(), "{name}");
+            assert!(value.len() <= MAX_VALUE_BYTES && !value.contains('\0'));
+        }
+        for (name, value) in &spec.secrets {
+            assert!(check_name(name).is_ok(), "{name}");
+            assert!(value.expose().len() <= MAX_VALUE_BYTES);
+            assert!(!spec.options.env.contains_key(name));
+        }
         if let Some(url) = &spec.git_repo {
             assert!(url.len() <= MAX_GIT_URL_BYTES);
             assert!(!url.starts_with('-'), "{url}");

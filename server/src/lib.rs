@@ -8,6 +8,7 @@ mod guard;
 mod login;
 mod paths;
 mod policy;
+mod presets;
 mod terminal;
 pub mod tls;
 
@@ -75,6 +76,11 @@ pub fn router(service: WorkerService, auth: Auth, https: bool) -> Router {
         .route("/api/workers/{id}/restart", post(api::restart))
         .route("/api/workers/{id}/logs", get(api::logs))
         .route("/api/workers/{id}/terminal", get(terminal::upgrade))
+        .route("/api/presets", get(presets::list))
+        .route(
+            "/api/presets/{name}",
+            get(presets::get).put(presets::put).delete(presets::delete),
+        )
         .with_state(service.clone());
     let routes = generate_route_list(App);
     // What every page and server function renders with, the "not found" page included.

@@ -3,6 +3,7 @@
 //! and joins what Docker reports with what the store remembers.
 
 mod follow;
+mod presets;
 mod reconcile;
 mod watchers;
 
@@ -21,6 +22,7 @@ use crate::agent::AgentStatus;
 use crate::batch::{BatchAction, BatchRequest, BatchResult};
 use crate::config::Config;
 use crate::error::FarmError;
+use crate::git_identity::{check_author_email, check_author_name};
 use crate::limits::FarmUse;
 use crate::runtime::{DockerRuntime, LogRange, Removal, TerminalTarget, WorkerContainer};
 use crate::store::{EmbeddedStore, Setup, Store, WorkerRecord};
@@ -69,6 +71,7 @@ impl WorkerService {
     /// share, and adopts the workers that already run (they outlive the dashboard).
     pub async fn start(config: Config) -> Result<Self, FarmError> {
         config.limit_rules().check()?;
+        check_git_author(&config)?;
         let runtime = DockerRuntime::connect(config.clone()).await?;
         runtime.prepare().await?;
         let memory_budget_mb = match config.memory_budget_mb {
@@ -76,9 +79,15 @@ impl WorkerService {
             None => runtime.engine_memory_mb().await? * 4 / 5,
         };
         tracing::info!("memory budget for all workers: {memory_budget_mb} MiB");
-        let store = match (&config.redis_url, config.sessions_file()) {
-            (None, Some(file)) => Store::Embedded(EmbeddedStore::with_sessions_file(file)),
-            (redis_url, _) => {
+        let store = match (
+            &config.redis_url,
+            config.sessions_file(),
+            config.presets_file(),
+        ) {
+            (None, Some(sessions), Some(presets)) => {
+                Store::Embedded(EmbeddedStore::with_files(sessions, presets))
+            }
+            (redis_url, ..) => {
                 Store::open(redis_url.as_ref().map(|u| u.expose()), &config.instance).await?
             }
         };
@@ -162,7 +171,30 @@ impl WorkerService {
     }
 
     pub async fn create(&self, request: NewWorker) -> Result<Worker, FarmError> {
-        let spec = request.validate(random_id)?;
+        let request = self.with_preset(request).await?;
+        let mut spec = request.validate(random_id)?;
+        let image = spec
+            .image
+            .take()
+            .unwrap_or_else(|| self.config.worker_image.clone());
+        self.check_image(&image)?;
+        // The farm's git author, unless the worker was given its own.
+        let farm_wide = |setting: &Option<String>| {
+            setting
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        let options = &mut spec.options;
+        options.git_author_name = options
+            .git_author_name
+            .take()
+            .or_else(|| farm_wide(&self.config.git_author_name));
+        options.git_author_email = options
+            .git_author_email
+            .take()
+            .or_else(|| farm_wide(&self.config.git_author_email));
         let limits = self
             .config
             .limit_rules()
@@ -171,9 +203,10 @@ impl WorkerService {
         // without queueing behind them at the engine (a flood of 60 creates measured 86x a
         // list for a refusal before); the real check runs again under the lock.
         let _slot = self.room.reserve(self.config.max_workers)?;
-        if !self.runtime.image_exists(&self.config.worker_image).await? {
-            return Err(FarmError::ImageMissing(self.config.worker_image.clone()));
+        if !self.runtime.image_exists(&image).await? {
+            return Err(FarmError::ImageMissing(image));
         }
+        spec.image = Some(image);
         // Cheap and idempotent: survives a `docker network prune` while the dashboard runs.
         self.runtime.prepare().await?;
         {
@@ -326,6 +359,23 @@ impl WorkerService {
     }
 }
 
+/// The farm-wide git author must be one a worker could be given; said at start.
+fn check_git_author(config: &Config) -> Result<(), FarmError> {
+    let setting = |name: &str, e: crate::worker::InvalidInput| {
+        FarmError::InvalidInput(format!("{name}: {}", e.0))
+    };
+    if let Some(author) = &config.git_author_name {
+        check_author_name(author.trim()).map_err(|e| setting("FARM_GIT_AUTHOR_NAME", e))?;
+    }
+    match config.git_author_email.as_deref().map(str::trim) {
+        None | Some("") => {}
+        Some(email) => {
+            check_author_email(email).map_err(|e| setting("FARM_GIT_AUTHOR_EMAIL", e))?
+        }
+    }
+    Ok(())
+}
+
 /// Ids arrive in URLs: anything a slug cannot be names no worker.
 fn check_id(id: &str) -> Result<(), FarmError> {
     if is_valid_id(id) {
@@ -428,6 +478,8 @@ fn to_worker(
         out_of_memory: record.out_of_memory,
         agent,
         usage,
+        image: c.image,
+        options: c.options,
     }
 }
 

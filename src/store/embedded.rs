@@ -1,27 +1,31 @@
 //! The default store: a map in this process. It starts empty; the service rebuilds it from
-//! Docker on start. Login sessions are the exception: they are kept in a file when one is
+//! Docker on start. Login sessions and presets are the exception: they are kept in files when
 //! given (`FARM_STATE_DIR`), since Docker cannot give them back.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use super::presets_file::Presets;
 use super::sessions_file::Sessions;
 use super::{Setup, WorkerRecord};
+use crate::presets::Preset;
 
 #[derive(Clone, Default)]
 pub struct EmbeddedStore {
     records: Arc<Mutex<HashMap<String, WorkerRecord>>>,
     sessions: Arc<Mutex<Sessions>>,
+    presets: Arc<Mutex<Presets>>,
 }
 
 impl EmbeddedStore {
-    /// A store whose sessions are saved in `file` (and read back from it now).
-    pub fn with_sessions_file(file: PathBuf) -> Self {
+    /// A store whose sessions and presets are saved in these files (and read back now).
+    pub fn with_files(sessions: PathBuf, presets: PathBuf) -> Self {
         EmbeddedStore {
             records: Arc::default(),
-            sessions: Arc::new(Mutex::new(Sessions::load(file))),
+            sessions: Arc::new(Mutex::new(Sessions::load(sessions))),
+            presets: Arc::new(Mutex::new(Presets::load(presets))),
         }
     }
 
@@ -64,5 +68,21 @@ impl EmbeddedStore {
 
     pub fn end_all_sessions(&self) {
         self.sessions().end_all();
+    }
+
+    fn presets(&self) -> MutexGuard<'_, Presets> {
+        self.presets.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn all_presets(&self) -> BTreeMap<String, Preset> {
+        self.presets().all()
+    }
+
+    pub fn put_preset(&self, name: &str, preset: &Preset) -> std::io::Result<()> {
+        self.presets().put(name, preset)
+    }
+
+    pub fn delete_preset(&self, name: &str) -> std::io::Result<bool> {
+        self.presets().delete(name)
     }
 }

@@ -2,21 +2,24 @@
 //! after the container is created: how the repository clone went. Docker stays the source of truth for which workers
 //! exist; everything here can be rebuilt from Docker (see `WorkerService::reconcile`).
 //!
-//! It also holds the login sessions (by the hash of their token, never the token).
+//! It also holds the login sessions (by the hash of their token, never the token) and the
+//! presets (which hold no secrets).
 //!
 //! Embedded (in this process) by default, Redis when `REDIS_URL` is set so that the state is
 //! shared and outlives the dashboard.
 
 mod embedded;
+mod presets_file;
 mod redis;
 mod sessions_file;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::FarmError;
+use crate::presets::Preset;
 
 pub use self::embedded::EmbeddedStore;
 pub use self::redis::RedisStore;
@@ -137,4 +140,34 @@ impl Store {
             Store::Redis(s) => s.end_all_sessions().await,
         }
     }
+
+    /// Every saved preset, by name.
+    pub async fn presets(&self) -> Result<BTreeMap<String, Preset>, FarmError> {
+        match self {
+            Store::Embedded(s) => Ok(s.all_presets()),
+            Store::Redis(s) => s.presets().await,
+        }
+    }
+
+    /// Saves a preset under `name`, replacing any of that name.
+    pub async fn put_preset(&self, name: &str, preset: &Preset) -> Result<(), FarmError> {
+        match self {
+            Store::Embedded(s) => s.put_preset(name, preset).map_err(file_error),
+            Store::Redis(s) => s.put_preset(name, preset).await,
+        }
+    }
+
+    /// Deletes a preset; `false` when there was none of that name.
+    pub async fn delete_preset(&self, name: &str) -> Result<bool, FarmError> {
+        match self {
+            Store::Embedded(s) => s.delete_preset(name).map_err(file_error),
+            Store::Redis(s) => s.delete_preset(name).await,
+        }
+    }
+}
+
+fn file_error(e: std::io::Error) -> FarmError {
+    FarmError::StoreUnavailable(format!(
+        "the presets file could not be written ({e}): check FARM_STATE_DIR"
+    ))
 }

@@ -6,8 +6,11 @@ use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
+use std::collections::BTreeMap;
+
 use super::{Setup, WorkerRecord};
 use crate::error::FarmError;
+use crate::presets::Preset;
 
 /// A request to Redis waits at most this long; a stalled Redis must not stall the dashboard.
 const TIMEOUT: Duration = Duration::from_secs(2);
@@ -47,6 +50,11 @@ impl RedisStore {
 
     fn worker_key(&self, id: &str) -> String {
         format!("{}:worker:{id}", self.prefix)
+    }
+
+    /// One hash: preset name → the preset as JSON.
+    fn presets_key(&self) -> String {
+        format!("{}:presets", self.prefix)
     }
 
     fn sessions_key(&self) -> String {
@@ -198,6 +206,43 @@ impl RedisStore {
         pipe.cmd("DEL").arg(self.sessions_key()).ignore();
         pipe.query_async::<()>(&mut connection)
             .await
+            .map_err(store_error)
+    }
+
+    pub async fn presets(&self) -> Result<BTreeMap<String, Preset>, FarmError> {
+        let mut connection = self.connection.clone();
+        let saved: HashMap<String, String> = redis::cmd("HGETALL")
+            .arg(self.presets_key())
+            .query_async(&mut connection)
+            .await
+            .map_err(store_error)?;
+        // One that cannot be read (written by another version) is left out, not fatal.
+        Ok(saved
+            .into_iter()
+            .filter_map(|(name, json)| Some((name, serde_json::from_str(&json).ok()?)))
+            .collect())
+    }
+
+    pub async fn put_preset(&self, name: &str, preset: &Preset) -> Result<(), FarmError> {
+        let json = serde_json::to_string(preset).expect("a Preset always serialises");
+        let mut connection = self.connection.clone();
+        redis::cmd("HSET")
+            .arg(self.presets_key())
+            .arg(name)
+            .arg(json)
+            .query_async::<()>(&mut connection)
+            .await
+            .map_err(store_error)
+    }
+
+    pub async fn delete_preset(&self, name: &str) -> Result<bool, FarmError> {
+        let mut connection = self.connection.clone();
+        redis::cmd("HDEL")
+            .arg(self.presets_key())
+            .arg(name)
+            .query_async::<i64>(&mut connection)
+            .await
+            .map(|removed| removed > 0)
             .map_err(store_error)
     }
 }

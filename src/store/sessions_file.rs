@@ -79,7 +79,7 @@ impl Sessions {
     }
 }
 
-fn write_private(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(super) fn write_private(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(dir) = file.parent() {
         std::fs::create_dir_all(dir)?;
     }

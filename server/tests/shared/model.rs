@@ -14,7 +14,8 @@
 //! - anything else: `Scripted answer: <the first words of the prompt>`.
 //!
 //! Every answer reports its usage (each with its own message id, as the API does); the model
-//! keeps the sums and the prompts it answered, and tells them at `GET /scripted/usage`.
+//! keeps the sums and the prompts it answered, and tells them at `GET /scripted/usage`; and
+//! how each request signed in (its `Authorization` or `x-api-key`) and which model it named.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -24,7 +25,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -59,6 +60,15 @@ struct Record {
     input_tokens: u64,
     output_tokens: u64,
     prompts: Vec<String>,
+    calls: Vec<Call>,
+}
+
+/// How one request to `/v1/messages` signed in, and the model it named.
+#[derive(Debug, Clone)]
+pub struct Call {
+    /// `Authorization` (`Bearer …` for a subscription token), or `x-api-key: …` for a key.
+    pub credential: String,
+    pub model: String,
 }
 
 impl ScriptedModel {
@@ -86,6 +96,11 @@ impl ScriptedModel {
     pub fn usage(&self) -> (u64, u64) {
         let record = self.record.lock().unwrap();
         (record.input_tokens, record.output_tokens)
+    }
+
+    /// Every request to `/v1/messages` so far, answered or not.
+    pub fn calls(&self) -> Vec<Call> {
+        self.record.lock().unwrap().calls.clone()
     }
 
     /// How many of the prompts answered contain `text`.
@@ -229,8 +244,19 @@ impl Latest {
 
 async fn messages(
     State(record): State<Arc<Mutex<Record>>>,
+    headers: HeaderMap,
     Json(request): Json<Value>,
 ) -> Response {
+    let header_text = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    let credential = match (header_text("authorization"), header_text("x-api-key")) {
+        (Some(authorization), _) => authorization.to_owned(),
+        (None, Some(key)) => format!("x-api-key: {key}"),
+        (None, None) => String::new(),
+    };
+    record.lock().unwrap().calls.push(Call {
+        credential,
+        model: request["model"].as_str().unwrap_or_default().to_owned(),
+    });
     let latest = Latest::of(&request);
     let reply = latest.reply();
     if let Reply::Error(status, kind, message) = reply {

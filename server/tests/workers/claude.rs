@@ -18,12 +18,12 @@ use crate::model::{ScriptedModel, ERROR_MESSAGE, QUESTION};
 use crate::support::{docker, TestFarm, PATIENCE};
 
 /// The worker image with the Claude Code CLI (scripts/test.sh builds it).
-fn claude_image() -> String {
+pub(crate) fn claude_image() -> String {
     std::env::var("CLAUDE_WORKER_IMAGE").unwrap_or_else(|_| "claude-worker:latest".into())
 }
 
 /// The host's address on Docker's default bridge: workers reach the scripted model there.
-fn host_address() -> String {
+pub(crate) fn host_address() -> String {
     let out = std::process::Command::new("ip")
         .args(["-4", "-o", "addr", "show", "docker0"])
         .output()
@@ -71,7 +71,7 @@ async fn agent(farm: &TestFarm, id: &str) -> (String, String, String) {
     (field("state"), field("line"), field("source"))
 }
 
-fn pane(id: &str) -> String {
+pub(crate) fn pane(id: &str) -> String {
     docker(&[
         "exec",
         &format!("claude-worker-{id}"),
@@ -93,7 +93,12 @@ async fn type_keys(socket: &mut Socket, keys: &str) {
 
 /// Waits until the API says `state` (and, if given, a line containing `line`); returns the
 /// states seen on the way.
-async fn wait_for(farm: &TestFarm, id: &str, state: &str, line: Option<&str>) -> Vec<String> {
+pub(crate) async fn wait_for(
+    farm: &TestFarm,
+    id: &str,
+    state: &str,
+    line: Option<&str>,
+) -> Vec<String> {
     let deadline = Instant::now() + PATIENCE;
     let mut seen: Vec<String> = Vec::new();
     loop {

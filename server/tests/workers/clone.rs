@@ -58,7 +58,7 @@ async fn serve_file(
         .map_err(|_| StatusCode::NOT_FOUND)
 }
 
-fn git(dir: &Path, args: &[&str]) {
+pub(crate) fn git(dir: &Path, args: &[&str]) {
     let status = Command::new("git")
         .current_dir(dir)
         .args(["-c", "user.name=farm", "-c", "user.email=farm@example.com"])
@@ -69,7 +69,7 @@ fn git(dir: &Path, args: &[&str]) {
 }
 
 /// A bare repository with one file holding `content`, ready for the dumb HTTP protocol.
-fn bare_repository(root: &Path, content: &str) {
+pub(crate) fn bare_repository(root: &Path, content: &str) {
     let work = root.join("work");
     std::fs::create_dir_all(&work).unwrap();
     git(&work, &["init", "-q", "-b", "main"]);

@@ -11,13 +11,16 @@ mod claude;
 mod client;
 mod clone;
 mod compose;
+mod create_options;
 mod dashboard_process;
 mod faults;
 mod hardening;
 #[path = "../shared/model.rs"]
 mod model;
+mod private_repo;
 mod redis;
 mod secrets;
+mod sign_in;
 mod store;
 mod support;
 mod tls;

@@ -1,15 +1,21 @@
-//! The API key, the login password and each worker's terminal credential reach where they
-//! must (the worker; the password check; the worker's ttyd) and nowhere else: not the API,
-//! the pages, the WASM, the dashboard's log at its most verbose, the workers' own logs
-//! (`docker logs` and the logs endpoint), the containers' labels or the store.
+//! The API key, the subscription token, a worker's own secrets and git token, the login
+//! password and each worker's terminal credential reach where they must (the worker; git's
+//! credential helper; the password check; the worker's ttyd) and nowhere else: not the API
+//! (list, one worker, events, presets), the pages, the WASM, the dashboard's log at its most
+//! verbose, the workers' own logs (`docker logs` and the logs endpoint), the containers'
+//! labels, the store or the repository's remote; neither as they are nor in base64.
 
 use std::process::{Command, Stdio};
 
+use app::dashboard::ListWorkers;
+use app::presets_view::ListPresets;
 use base64::Engine;
+use leptos::server_fn::ServerFn;
 
 use serde_json::{json, Value};
 
 use crate::dashboard_process::Dashboard;
+use crate::private_repo::{private_repository, PrivateGitServer, TOKEN_USER};
 use crate::redis::RedisServer;
 use crate::support::{docker, free_port, terminal_credential, token, InstanceCleanup};
 
@@ -41,7 +47,12 @@ async fn secrets_reach_the_worker_and_nothing_else() {
     assert!(!wasm.is_empty(), "no WASM or JS in {site}/pkg");
 
     let api_key = format!("sk-ant-secret-{}", token());
+    let oauth_token = format!("sk-ant-oat01-secret-{}", token());
+    let gh_token = format!("ghp_secret{}", token());
+    let git_token = format!("git-secret-{}", token());
     let password = format!("login-secret-{}", token());
+    let repository = private_repository("private");
+    let git_server = PrivateGitServer::start(repository.clone(), &git_token).await;
     let redis = RedisServer::start().await;
     let instance = format!("cwf-test-{}", token());
     let _cleanup = InstanceCleanup(instance.clone());
@@ -60,6 +71,7 @@ async fn secrets_reach_the_worker_and_nothing_else() {
         .args(["--state-dir", &crate::support::state_dir()])
         .env("LEPTOS_SITE_ROOT", site)
         .env("ANTHROPIC_API_KEY", &api_key)
+        .env("CLAUDE_CODE_OAUTH_TOKEN", &oauth_token)
         .env("FARM_PASSWORD", &password)
         // The most verbose log there is, from every crate (Docker client, HTTP, Redis).
         .env("RUST_LOG", "trace")
@@ -87,10 +99,25 @@ async fn secrets_reach_the_worker_and_nothing_else() {
         .await
         .unwrap();
     let bearer = login["token"].as_str().unwrap().to_owned();
+    // A preset too: the store holds it beside the workers.
+    let preset = http
+        .put(format!("{base}/api/presets/sec-private"))
+        .bearer_auth(&bearer)
+        .json(&json!({ "env": { "RUST_LOG": "debug" } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preset.status(), reqwest::StatusCode::OK);
     let created = http
         .post(format!("{base}/api/workers"))
         .bearer_auth(&bearer)
-        .json(&json!({ "name": "keyed" }))
+        .json(&json!({
+            "name": "sec-keyed",
+            "preset": "sec-private",
+            "git_repo": git_server.url(&instance),
+            "git_token": git_token,
+            "secrets": { "GH_TOKEN": gh_token },
+        }))
         .send()
         .await
         .unwrap();
@@ -98,10 +125,12 @@ async fn secrets_reach_the_worker_and_nothing_else() {
     seen.push_str(&created.text().await.unwrap());
     for path in [
         "/api/workers",
-        "/api/workers/keyed",
-        "/api/workers/keyed/logs",
+        "/api/workers/sec-keyed",
+        "/api/workers/sec-keyed/logs",
+        "/api/presets",
+        "/api/presets/sec-private",
         "/",
-        "/workers/keyed",
+        "/workers/sec-keyed",
         "/login",
     ] {
         let response = http
@@ -112,38 +141,57 @@ async fn secrets_reach_the_worker_and_nothing_else() {
             .unwrap();
         seen.push_str(&response.text().await.unwrap());
     }
-    let rpc = http
-        .post(format!("{base}/rpc/list_workers"))
+    // The server functions the pages call (their paths carry a hash).
+    for path in [ListWorkers::PATH, ListPresets::PATH] {
+        let rpc = http
+            .post(format!("{base}{path}"))
+            .bearer_auth(&bearer)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .send()
+            .await
+            .unwrap();
+        assert!(rpc.status().is_success(), "{path}: {}", rpc.status());
+        seen.push_str(&rpc.text().await.unwrap());
+    }
+    // The event stream, for its first seconds (it never ends by itself).
+    let mut events = http
+        .get(format!("{base}/api/events"))
         .bearer_auth(&bearer)
-        .header("content-type", "application/x-www-form-urlencoded")
+        .timeout(std::time::Duration::from_secs(3))
         .send()
         .await
         .unwrap();
-    seen.push_str(&rpc.text().await.unwrap());
+    while let Ok(Some(chunk)) = events.chunk().await {
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
     assert!(
-        seen.contains("keyed"),
+        seen.contains("sec-keyed") && seen.contains("GH_TOKEN"),
         "the requests did not reach the worker: {seen}"
     );
 
-    // The key reaches the worker, where Claude Code reads it.
-    let inside = docker(&[
-        "exec",
-        "claude-worker-keyed",
-        "printenv",
-        "ANTHROPIC_API_KEY",
-    ]);
-    assert_eq!(inside.trim(), api_key);
+    // The keys and tokens reach the worker, where Claude Code, git and the user read them.
+    for (variable, value) in [
+        ("ANTHROPIC_API_KEY", &api_key),
+        ("CLAUDE_CODE_OAUTH_TOKEN", &oauth_token),
+        ("GH_TOKEN", &gh_token),
+        ("FARM_GIT_TOKEN", &git_token),
+    ] {
+        let inside = docker(&["exec", "claude-worker-sec-keyed", "printenv", variable]);
+        assert_eq!(inside.trim(), value.as_str(), "{variable}");
+    }
 
     // The credential the dashboard gave this worker's ttyd, as given and as ttyd would
     // print it (base64 of `user:password`).
-    let credential = terminal_credential("claude-worker-keyed");
+    let credential = terminal_credential("claude-worker-sec-keyed");
     let password_part = credential.split_once(':').unwrap().1.to_owned();
     let credential_b64 = base64::engine::general_purpose::STANDARD.encode(&credential);
+    let git_basic =
+        base64::engine::general_purpose::STANDARD.encode(format!("{TOKEN_USER}:{git_token}"));
     // The worker's own log, once its terminal is up, from Docker and from the dashboard
     // (plain and followed).
     let mut worker_logs = String::new();
     for _ in 0..100 {
-        worker_logs = docker(&["logs", "claude-worker-keyed"]);
+        worker_logs = docker(&["logs", "claude-worker-sec-keyed"]);
         if worker_logs.contains("terminal ready") {
             break;
         }
@@ -152,10 +200,10 @@ async fn secrets_reach_the_worker_and_nothing_else() {
     assert!(worker_logs.contains("terminal ready"), "{worker_logs}");
     // ttyd writes after the entrypoint's last line: give it the time to.
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-    let mut worker_logs = docker(&["logs", "claude-worker-keyed"]);
+    let mut worker_logs = docker(&["logs", "claude-worker-sec-keyed"]);
     for path in [
-        "/api/workers/keyed/logs?tail=10000",
-        "/api/workers/keyed/logs?follow=true",
+        "/api/workers/sec-keyed/logs?tail=10000",
+        "/api/workers/sec-keyed/logs?follow=true",
     ] {
         let request = http
             .get(format!("{base}{path}"))
@@ -168,17 +216,30 @@ async fn secrets_reach_the_worker_and_nothing_else() {
         }
     }
     assert!(worker_logs.contains("terminal ready"), "{worker_logs}");
+    // The repository was cloned with the token, and its remote is the plain URL.
+    let remotes = docker(&[
+        "exec",
+        "claude-worker-sec-keyed",
+        "git",
+        "-C",
+        "/shared/repos/sec-keyed",
+        "remote",
+        "-v",
+    ]);
+    assert!(remotes.contains("/repo.git (fetch)"), "{remotes}");
+    let git_paths = git_server.paths.lock().unwrap().join("\n");
+    std::fs::remove_dir_all(&repository).ok();
 
     let labels = docker(&[
         "inspect",
         "--format",
         "{{json .Config.Labels}}",
-        "claude-worker-keyed",
+        "claude-worker-sec-keyed",
     ]);
     let store = redis_contents(&redis);
     assert!(
-        store.contains("keyed"),
-        "the store holds the worker: {store}"
+        store.contains("sec-keyed") && store.contains("sec-private"),
+        "the store holds the worker and the preset: {store}"
     );
     drop(dashboard);
     let log = std::fs::read_to_string(&log_path).unwrap();
@@ -191,6 +252,8 @@ async fn secrets_reach_the_worker_and_nothing_else() {
         ("store", store),
         ("log", log),
         ("worker's log", worker_logs),
+        ("remote", remotes),
+        ("git server's request paths", git_paths),
     ];
     for path in &wasm {
         let bytes = std::fs::read(path).unwrap();
@@ -199,11 +262,23 @@ async fn secrets_reach_the_worker_and_nothing_else() {
     for (place, text) in &places {
         for (what, secret) in [
             ("API key", &api_key),
+            ("subscription token", &oauth_token),
+            ("worker's secret", &gh_token),
+            ("git token", &git_token),
+            ("git token as git sends it (base64)", &git_basic),
             ("password", &password),
             ("session token", &bearer),
             ("terminal credential", &password_part),
             ("terminal credential (base64)", &credential_b64),
-        ] {
+        ]
+        .into_iter()
+        .flat_map(|(what, secret)| {
+            let encoded = base64::engine::general_purpose::STANDARD.encode(secret);
+            [
+                (what.to_owned(), secret.clone()),
+                (format!("{what} in base64"), encoded),
+            ]
+        }) {
             // The token is the user's to hold: it may be in the login answer, nowhere else.
             if what == "session token" && *place == "answers and pages" {
                 continue;

@@ -1,5 +1,6 @@
 //! The store's contract, the same suite against the embedded store and a real Redis.
 
+use farm::presets::Preset;
 use farm::store::{Setup, Store, WorkerRecord};
 use farm::FarmError;
 
@@ -31,6 +32,16 @@ async fn keeps_what_labels_cannot(store: Store, reopen: Store, other: Store) {
     assert!(!store.forget("alpha").await.unwrap());
     let records = reopen.records().await.unwrap();
     assert_eq!(records.keys().collect::<Vec<_>>(), vec!["beta"]);
+
+    // Presets: saved, replaced, read back by another handle, deleted; not another farm's.
+    let preset: Preset = serde_json::from_str(r#"{"model": "sonnet", "env": {"A": "1"}}"#).unwrap();
+    store.put_preset("rust", &Preset::default()).await.unwrap();
+    store.put_preset("rust", &preset).await.unwrap();
+    assert_eq!(reopen.presets().await.unwrap()["rust"], preset);
+    assert!(other.presets().await.unwrap().is_empty(), "farms meet");
+    assert!(store.delete_preset("rust").await.unwrap());
+    assert!(!store.delete_preset("rust").await.unwrap());
+    assert!(reopen.presets().await.unwrap().is_empty());
 }
 
 #[tokio::test]

@@ -49,7 +49,15 @@ impl TestFarm {
             Some(at) => [&settings[..at], &settings[at + 2..]].concat(),
             None => settings.to_vec(),
         };
-        let api_key = format!("sk-ant-test-{}", token());
+        // A test may sign in another way (or give its own key).
+        let api_key = match settings.iter().position(|s| *s == "--anthropic-api-key") {
+            Some(at) => settings[at + 1].to_owned(),
+            None => format!("sk-ant-test-{}", token()),
+        };
+        let settings: Vec<&str> = match settings.iter().position(|s| *s == "--anthropic-api-key") {
+            Some(at) => [&settings[..at], &settings[at + 2..]].concat(),
+            None => settings,
+        };
         let state = state_dir();
         let config = Config::parse_from(
             [
