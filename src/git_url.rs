@@ -97,6 +97,10 @@ fn with_scheme<'a>(scheme: &'a str, rest: &'a str) -> Option<GitUrl<'a>> {
 /// there is no `://` and the part before the colon has no slash).
 fn scp_like(url: &str) -> Option<GitUrl<'_>> {
     let (user_host, path) = url.split_once(':')?;
+    // `a@b::c` reads as git's remote-helper syntax (`transport::address`) to a human eye.
+    if path.starts_with(':') {
+        return None;
+    }
     let (user, host) = user_host.split_once('@')?;
     let name = |s: &str| {
         !s.starts_with('-')
@@ -219,6 +223,8 @@ mod tests {
             "-uhttps://x/y",
             "ext::sh -c touch% /tmp/pwned",
             "ext::ssh",
+            // Found by the fuzzer: the scp form with a path that starts with ':'.
+            "enTTTT@TTTTTQ::TTTT",
             "file:///etc",
             "/etc/passwd",
             "../other-worker",
