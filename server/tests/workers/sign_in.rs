@@ -2,12 +2,16 @@
 //! key) runs the real Claude Code (the worker image with the CLI) against the scripted model.
 //! Claude Code opens with no login screen and no first-run dialog, reaches the model with the
 //! token as its bearer, and runs with the model and permission mode the worker was made with.
+//! A subscription's usage limit shows as `limited` with the time it resets, and the tokens of
+//! a model the farm has no price for are counted with their cost unknown.
+
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
 use crate::claude::{claude_image, host_address, pane, wait_for};
 use crate::model::ScriptedModel;
-use crate::support::{token, TestFarm};
+use crate::support::{token, TestFarm, PATIENCE};
 
 #[tokio::test]
 async fn a_subscription_token_signs_the_real_claude_code_in() {
@@ -73,4 +77,26 @@ async fn a_subscription_token_signs_the_real_claude_code_in() {
     assert_eq!(worker["model"], "claude-sec-model");
     assert_eq!(worker["permission_mode"], "acceptEdits");
     assert!(!worker.to_string().contains(&oauth));
+
+    // The subscription's five-hour limit: Claude Code says when it resets.
+    let typed = farm
+        .post(
+            "/api/workers/batch",
+            &json!({ "ids": [id], "action": "prompt", "text": "[limit] now" }),
+        )
+        .await;
+    assert_eq!(typed.status(), reqwest::StatusCode::OK);
+    wait_for(
+        &farm,
+        &id,
+        "limited",
+        Some("You've hit your 5-hour limit · resets"),
+    )
+    .await;
+    let worker: Value = farm.get_json(&format!("/api/workers/{id}")).await;
+    assert!(
+        worker["usage"]["input_tokens"].as_u64() > Some(0),
+        "{worker}"
+    );
+    assert!(worker["usage"]["cost_usd"].is_null(), "{worker}");
 }
