@@ -16,7 +16,7 @@ event=$(jq -c --argjson at "$(date +%s)" '
     notification_type,
     message: (.message | cut(400)),
     tool_name,
-    question: (if .tool_name == "AskUserQuestion" then (.tool_input.questions[0].question? | cut(400)) else null end),
+    question: (if .tool_name == "AskUserQuestion" then ((.tool_input.questions[0].question)? // null | cut(400)) else null end),
     error: (.error | cut(100)),
     last: ((.last_assistant_message // null) | if type == "string" then .[-400:] else null end),
     at: $at

@@ -3,7 +3,7 @@
 # of this worker, subagents included) say each API answer used, per model, into one file the
 # dashboard's watcher reads (claude-worker-agent-watch) and prices (src/agent/prices.rs).
 # A message is written to a transcript once per content block, each time with its usage: it
-# is counted once, by its id. Claude Code's own error messages (model `<synthetic>`) used
+# is counted once, by its id (only its numbers are kept while reading). Claude Code's own error messages (model `<synthetic>`) used
 # nothing. The file is replaced whole. Claude Code writes a turn's last message to its
 # transcript a moment after its Stop hook, so this looks for changed transcripts once a second
 # for a few seconds and sums only when one changed.
@@ -21,24 +21,30 @@ tmp="$dir/.usage.json.$$"
 transcripts="$HOME/.claude/projects"
 stamp="$dir/.usage.stamp"
 sum() {
-  # What a transcript gets after this moment is looked for afterwards.
-  touch "$stamp"
-  find "$transcripts" -type f -name '*.jsonl' -exec cat {} + 2>/dev/null |
+  # What a transcript gets after this moment is looked for afterwards; the moment counts once
+  # the sum is in place (a sum that failed is tried again at the next look).
+  touch "$stamp.next"
+  # `awk 1` ends each file's last line: a line being written is never glued to the next file.
+  find "$transcripts" -type f -name '*.jsonl' -exec awk 1 {} + 2>/dev/null |
     nice -n 10 jq -ncR '
       def n: if type == "number" and . >= 0 then . else 0 end;
       reduce (inputs | fromjson? | select(type == "object" and .type == "assistant") | .message
               | select(type == "object" and (.id | type) == "string" and (.usage | type) == "object"
-                       and (.model | type) == "string" and .model != "<synthetic>"))
-        as $m ({}; .[$m.id] = {model: $m.model, u: $m.usage})
-      | reduce .[] as $e ({}; .[$e.model] |= {
-          input: ((.input // 0) + ($e.u.input_tokens | n)),
-          output: ((.output // 0) + ($e.u.output_tokens | n)),
-          cache_read: ((.cache_read // 0) + ($e.u.cache_read_input_tokens | n)),
-          cache_write_5m: ((.cache_write_5m // 0)
-            + ([($e.u.cache_creation_input_tokens | n) - ($e.u.cache_creation.ephemeral_1h_input_tokens? | n), 0] | max)),
-          cache_write_1h: ((.cache_write_1h // 0) + ($e.u.cache_creation.ephemeral_1h_input_tokens? | n))
-        })' >"$tmp" && mv -f "$tmp" "$dir/usage.json"
-  rm -f "$tmp"
+                       and (.model | type) == "string" and .model != "<synthetic>")
+              | .usage as $u
+              | ($u.cache_creation.ephemeral_1h_input_tokens? | n) as $hour
+              | [.id, .model, ($u.input_tokens | n), ($u.output_tokens | n),
+                 ($u.cache_read_input_tokens | n),
+                 ([($u.cache_creation_input_tokens | n) - $hour, 0] | max), $hour])
+        as $m ({}; .[$m[0]] = $m[1:])
+      | reduce .[] as $e ({}; .[$e[0]] |= {
+          input: ((.input // 0) + $e[1]),
+          output: ((.output // 0) + $e[2]),
+          cache_read: ((.cache_read // 0) + $e[3]),
+          cache_write_5m: ((.cache_write_5m // 0) + $e[4]),
+          cache_write_1h: ((.cache_write_1h // 0) + $e[5])
+        })' >"$tmp" && mv -f "$tmp" "$dir/usage.json" && mv -f "$stamp.next" "$stamp"
+  rm -f "$tmp" "$stamp.next"
 }
 changed() {
   [ ! -e "$stamp" ] || [ -n "$(find "$transcripts" -type f -name '*.jsonl' -newer "$stamp" -print -quit 2>/dev/null)" ]

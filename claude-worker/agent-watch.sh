@@ -39,6 +39,8 @@ while :; do
   case "$last_command" in
     claude*)
       case "$last_screen" in
+        # A usage limit waits for its reset (hours) under "Esc to cancel": not a turn.
+        *"Continuing automatically at"*) ;;
         *"esc to interrupt"* | *"Esc to cancel"*) look=1 ;;
       esac
       # And right after Claude Code's screen changed: a turn that just ended (an answer, an

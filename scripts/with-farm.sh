@@ -6,7 +6,8 @@
 # (FARM_URL is then https://127.0.0.1:PORT, and Node trusts the certificate).
 # With FARM_CLAUDE=1 the workers run the image with the real Claude Code (CLAUDE_WORKER_IMAGE,
 # default claude-worker:latest) against the tests' scripted model (server/examples/
-# scripted_model.rs), whose address the command gets as FARM_MODEL_URL.
+# scripted_model.rs, on the host's address on Docker's default bridge), whose address the
+# command gets as FARM_MODEL_URL.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -45,13 +46,15 @@ if [ "${FARM_CLAUDE:-}" = 1 ]; then
     grep -q '^listening on' "$state_dir/model.out" && break
     sleep 0.1
   done
-  model_port=$(sed -n 's/^listening on //p' "$state_dir/model.out")
-  [ -n "$model_port" ] || die "the scripted model did not start: $(cat "$state_dir/model.out")"
-  # Workers reach the host at its address on Docker's default bridge.
-  bridge=$(ip -4 -o addr show docker0 | awk '{ split($4, a, "/"); print a[1] }')
+  model_url=$(sed -n 's/^listening on //p' "$state_dir/model.out")
+  if [ -z "$model_url" ]; then
+    kill "$model_pid" 2>/dev/null || true
+    die "the scripted model did not start: $(cat "$state_dir/model.out")"
+  fi
   image="${CLAUDE_WORKER_IMAGE:-claude-worker:latest}"
-  claude=(ANTHROPIC_BASE_URL="http://$bridge:$model_port" ANTHROPIC_API_KEY="sk-ant-scripted-$password")
-  export FARM_MODEL_URL="http://127.0.0.1:$model_port"
+  # A key of its own (the model takes any): the workers' environment never holds the password.
+  claude=(ANTHROPIC_BASE_URL="$model_url" ANTHROPIC_API_KEY="sk-ant-scripted-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')")
+  export FARM_MODEL_URL="$model_url"
 fi
 
 # The dashboard runs under a loop that starts it again whenever it dies, as a service

@@ -253,7 +253,7 @@ mod alerts {
         let what = match agent.state {
             AgentState::NeedsInput => "needs you",
             AgentState::Limited => "reached a usage limit",
-            AgentState::Error => "stopped on an API error",
+            AgentState::Error => "stopped on an error",
             _ => "finished",
         };
         let options = web_sys::NotificationOptions::new();

@@ -18,14 +18,20 @@ export async function token() {
   return session;
 }
 
-// A REST call with the session's bearer token; returns the status.
-export async function api(method, url, body) {
+// A REST call with the session's bearer token; returns the status and the JSON answer (null
+// for none).
+export async function apiCall(method, url, body) {
   const response = await fetch(`${BASE}${url}`, {
     method,
     headers: { 'content-type': 'application/json', authorization: `Bearer ${await token()}` },
     body: body && JSON.stringify(body),
   });
-  return response.status;
+  return { status: response.status, body: await response.json().catch(() => null) };
+}
+
+// A REST call; returns the status.
+export async function api(method, url, body) {
+  return (await apiCall(method, url, body)).status;
 }
 
 // A page in a fresh browser context that is logged in (the session cookie set as the login

@@ -5,7 +5,7 @@
 //! The lines are `hook <json>`, `usage <json>`, `command <program>`, and `screen <n>`
 //! followed by n lines.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use super::hooks::{state_after, HookEvent, KNOWN_NOTIFICATIONS};
@@ -92,12 +92,22 @@ impl AgentFeed {
             );
         }
         if let Some((state, line)) = state_after(&event) {
+            let was = self.hook.as_ref().map(|((state, _), _)| *state);
+            // Claude Code says "waiting for your input" a minute after any turn's end, a
+            // failed one's too: the limit or the error still holds.
+            let idle_notice = event.event == "Notification" && state == AgentState::Idle;
+            if idle_notice && matches!(was, Some(AgentState::Limited | AgentState::Error)) {
+                return;
+            }
             // An event that repeats the state without a line of its own keeps the last one,
-            // and so does a later word on the same dialog (Claude Code 2.1.332 follows a
+            // and so does a notification of the same dialog (Claude Code 2.1.332 follows a
             // question with "Claude needs your permission"): the first says what is asked.
             let line = match &self.hook {
                 Some(((same, kept @ Some(_)), _))
-                    if *same == state && (line.is_none() || state == AgentState::NeedsInput) =>
+                    if *same == state
+                        && (line.is_none()
+                            || (state == AgentState::NeedsInput
+                                && event.event == "Notification")) =>
                 {
                     kept.clone()
                 }
@@ -109,7 +119,7 @@ impl AgentFeed {
 
     fn take_usage(&mut self, json: &str) {
         // An empty or unreadable file (nothing summed yet) keeps what was known.
-        let Ok(models) = serde_json::from_str::<HashMap<String, ModelTokens>>(json) else {
+        let Ok(models) = serde_json::from_str::<BTreeMap<String, ModelTokens>>(json) else {
             return;
         };
         if models.len() <= MAX_MODELS {
@@ -169,14 +179,22 @@ impl AgentFeed {
             return Some((reading.state, reading.line.clone(), AgentSource::Screen));
         }
         match &self.hook {
-            Some(((AgentState::Working, _), heard))
-                if self.screen_held(AgentState::Idle, *heard, now) =>
-            {
+            // Claude Code fires no hook when the user interrupts it (Esc), nor for every way
+            // a turn ends: the screen showing the turn over is believed after a while.
+            Some(((AgentState::Working, _), heard)) if self.turn_over_held(*heard, now) => {
                 from_screen()
             }
             // A late notification of a dialog the user has already answered: the screen has
             // shown the input box since.
             Some(((AgentState::NeedsInput, _), heard))
+                if self.turn_over_held(*heard, now)
+                    || self.screen_held(AgentState::Working, *heard, now) =>
+            {
+                from_screen()
+            }
+            // A limit or an error that is over: Claude Code went on by itself at the reset
+            // (working), or the user signed in or cleared the screen (idle).
+            Some(((AgentState::Limited | AgentState::Error, _), heard))
                 if self.screen_held(AgentState::Idle, *heard, now)
                     || self.screen_held(AgentState::Working, *heard, now) =>
             {
@@ -187,6 +205,14 @@ impl AgentFeed {
             Some(((state, line), _)) => Some((*state, line.clone(), AgentSource::Hook)),
             None => from_screen(),
         }
+    }
+
+    /// The screen has shown the turn over (idle, or stopped on a limit or an error) for
+    /// [`INTERRUPT_AFTER`] since the hook event `heard`.
+    fn turn_over_held(&self, heard: Instant, now: Instant) -> bool {
+        [AgentState::Idle, AgentState::Limited, AgentState::Error]
+            .into_iter()
+            .any(|state| self.screen_held(state, heard, now))
     }
 
     /// The screen has read `state` for [`INTERRUPT_AFTER`] since the hook event `heard`.
@@ -456,7 +482,11 @@ mod tests {
         let now = Instant::now();
         let later = now + INTERRUPT_AFTER * 2;
         let mut f = feed(&["command claude"], now);
-        push_screen(&mut f, IDLE_SCREEN, now);
+        push_screen(
+            &mut f,
+            include_str!("screens/cc-2.1.332-usage-limit-cancelled.txt"),
+            now,
+        );
         f.push(
             r#"hook {"event":"StopFailure","error":"rate_limit","last":"You've hit your 5-hour limit · resets 8:33am (UTC)"}"#,
             now,
@@ -467,13 +497,77 @@ mod tests {
             line.as_deref(),
             Some("You've hit your 5-hour limit · resets 8:33am (UTC)")
         );
+        push_screen(
+            &mut f,
+            include_str!("screens/cc-2.1.332-api-error.txt"),
+            now,
+        );
         f.push(
             r#"hook {"event":"StopFailure","error":"unknown","last":"API Error: 400 scripted bad request"}"#,
+            now,
+        );
+        assert_eq!(f.status(later).unwrap().0, AgentState::Error);
+        // A minute later Claude Code says it waits for input: the error still holds.
+        f.push(
+            r#"hook {"event":"Notification","notification_type":"idle_prompt","message":"Claude is waiting for your input"}"#,
             now,
         );
         assert_eq!(f.status(later).unwrap().0, AgentState::Error);
         // The next prompt is a new turn.
         f.push(r#"hook {"event":"UserPromptSubmit"}"#, later);
         assert_eq!(f.status(later).unwrap().0, AgentState::Working);
+    }
+
+    #[test]
+    fn a_turn_that_ends_on_screen_without_its_hook_is_believed_after_a_while() {
+        // "Not logged in": Claude Code's StopFailure may not come (an older release, a hook
+        // that timed out); the screen shows the error.
+        let now = Instant::now();
+        let mut f = feed(&["command claude"], now);
+        f.push(r#"hook {"event":"UserPromptSubmit"}"#, now);
+        push_screen(
+            &mut f,
+            include_str!("screens/cc-2.1.332-not-logged-in.txt"),
+            now,
+        );
+        assert_eq!(f.status(now).unwrap().0, AgentState::Working);
+        let (state, line, source) = f.status(now + INTERRUPT_AFTER).unwrap();
+        assert_eq!(state, AgentState::Error);
+        assert_eq!(line.as_deref(), Some("Not logged in · Please run /login"));
+        assert_eq!(source, AgentSource::Screen);
+    }
+
+    #[test]
+    fn a_limit_gives_way_when_claude_code_goes_on_by_itself() {
+        let now = Instant::now();
+        let mut f = feed(&["command claude"], now);
+        f.push(
+            r#"hook {"event":"StopFailure","error":"rate_limit","last":"You've hit your 5-hour limit · resets 8:33am (UTC)"}"#,
+            now,
+        );
+        push_screen(&mut f, WORKING_SCREEN, now);
+        assert_eq!(f.status(now).unwrap().0, AgentState::Limited);
+        assert_eq!(
+            f.status(now + INTERRUPT_AFTER).unwrap().0,
+            AgentState::Working
+        );
+    }
+
+    #[test]
+    fn a_second_dialog_says_its_own_words() {
+        let now = Instant::now();
+        let mut f = feed(&["command claude"], now);
+        f.push(
+            r#"hook {"event":"Notification","notification_type":"agent_needs_input","message":"Auto mode can't check actions in this session"}"#,
+            now,
+        );
+        f.push(
+            r#"hook {"event":"PermissionRequest","tool_name":"Bash"}"#,
+            now,
+        );
+        assert_eq!(
+            f.status(now).unwrap().1.as_deref(),
+            Some("Claude wants to use Bash")
+        );
     }
 }

@@ -28,8 +28,8 @@ pub enum AgentState {
     Idle,
     /// Stopped by a usage or rate limit; the line says when it resets.
     Limited,
-    /// Its last turn ended in an API error (after Claude Code's retries): the line says
-    /// which. It waits for the user to try again.
+    /// Its last turn ended in an error (the API's, after Claude Code's retries, or no
+    /// login): the line says which. It waits for the user to try again.
     Error,
     /// No Claude Code runs in the worker's terminal.
     NoAgent,
@@ -43,7 +43,7 @@ impl AgentState {
             AgentState::Working => "working",
             AgentState::Idle => "idle",
             AgentState::Limited => "limit reached",
-            AgentState::Error => "API error",
+            AgentState::Error => "error",
             AgentState::NoAgent => "no agent",
         }
     }

@@ -8,7 +8,7 @@
 //! The worker's usage file (`claude-worker/agent-usage.sh`) gives, per model, the tokens of
 //! each kind summed over every message of every transcript.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
@@ -40,7 +40,8 @@ struct Price {
 }
 
 const fn tier(input: f64, output: f64, cache_read: f64) -> Price {
-    // Writing the cache costs 1.25 times the input price for five minutes, twice for an hour.
+    // Writing the cache costs 1.25 times the input price for five minutes and twice for an
+    // hour, in every tier of the catalogue; reading it varies by tier.
     Price {
         input,
         output,
@@ -51,7 +52,7 @@ const fn tier(input: f64, output: f64, cache_read: f64) -> Price {
 }
 
 /// Model ids (without a date suffix) and their prices.
-const PRICES: [(&str, Price); 24] = [
+const PRICES: &[(&str, Price)] = &[
     ("claude-3-5-haiku", tier(0.8, 4.0, 0.08)),
     ("claude-3-5-sonnet", tier(3.0, 15.0, 0.3)),
     ("claude-3-7-sonnet", tier(3.0, 15.0, 0.3)),
@@ -99,8 +100,9 @@ fn price(model: &str) -> Option<Price> {
     PRICES.iter().find(|(name, _)| *name == id).map(|(_, p)| *p)
 }
 
-/// The usage of a worker from its per-model token sums.
-pub fn usage_of(models: &HashMap<String, ModelTokens>) -> AgentUsage {
+/// The usage of a worker from its per-model token sums (summed in the models' order, so that
+/// the same file always gives the same cost).
+pub fn usage_of(models: &BTreeMap<String, ModelTokens>) -> AgentUsage {
     let mut usage = AgentUsage {
         cost_usd: Some(0.0),
         ..Default::default()
@@ -140,7 +142,7 @@ mod tests {
 
     #[test]
     fn each_kind_of_token_has_its_price() {
-        let models = HashMap::from([(
+        let models = BTreeMap::from([(
             "claude-sonnet-4-5-20250929".to_owned(),
             ModelTokens {
                 input: 1_000_000,
@@ -172,7 +174,7 @@ mod tests {
 
     #[test]
     fn numbers_a_worker_makes_up_do_not_overflow() {
-        let models = HashMap::from([
+        let models = BTreeMap::from([
             ("claude-opus-5-5".to_owned(), tokens(u64::MAX, u64::MAX)),
             ("claude-sonnet-5".to_owned(), tokens(u64::MAX, 1)),
         ]);
@@ -184,14 +186,14 @@ mod tests {
 
     #[test]
     fn an_unknown_model_leaves_the_cost_unknown_but_counts_its_tokens() {
-        let models = HashMap::from([
+        let models = BTreeMap::from([
             ("claude-opus-5-5".to_owned(), tokens(120, 12)),
             ("a-model-from-next-year".to_owned(), tokens(100, 10)),
         ]);
         let usage = usage_of(&models);
         assert_eq!((usage.input_tokens, usage.output_tokens), (220, 22));
         assert_eq!(usage.cost_usd, None);
-        let known = HashMap::from([("claude-opus-5-5".to_owned(), tokens(120, 12))]);
+        let known = BTreeMap::from([("claude-opus-5-5".to_owned(), tokens(120, 12))]);
         // 120 × $4 + 12 × $20 per million.
         let cost = usage_of(&known).cost_usd.unwrap();
         assert!((cost - 0.00072).abs() < 1e-12, "{cost}");

@@ -78,13 +78,10 @@ const TOOL_TITLES: [&str; 4] = ["bash command", "tool use", "fetch", "web search
 const SPINNER_GLYPHS: [char; 8] = ['·', '✢', '✳', '✶', '✻', '✽', '*', '∗'];
 /// What starts a message in the conversation: Claude's answer or a tool call.
 const MESSAGE_MARKERS: [char; 2] = ['⏺', '●'];
-/// How Claude Code words a turn stopped by a usage or rate limit, at the start of a row
-/// (`⎿  You've hit your 5-hour limit · resets 8:33am (UTC)`, `Usage limit reached · …`) or
-/// in the footer under the input box while it waits to go on by itself. Lowercase.
-const LIMIT_STARTS: [&str; 2] = ["you've hit your", "usage limit reached"];
-/// How Claude Code words a turn that failed at the API (after its retries) or for want of a
-/// login. Lowercase.
-const ERROR_STARTS: [&str; 3] = ["api error", "not logged in", "invalid api key"];
+/// What starts a result under a message (a tool's output, Claude Code's report of an error).
+const RESULT_MARKER: char = '⎿';
+/// What starts a warning in the footer (`⚠ Usage limit reached · limit resets 8:33am`).
+const WARNING_MARKER: char = '⚠';
 /// Rows above the input box searched for the last turn's end.
 const MAX_TURN_ROWS: usize = 40;
 
@@ -188,6 +185,20 @@ impl<'a> Row<'a> {
 
     fn is_message(&self) -> bool {
         self.at_margin() && self.text.starts_with(MESSAGE_MARKERS)
+    }
+
+    /// `  ⎿  …`: what a message's tool or command gave back, or Claude Code's report under the
+    /// user's prompt.
+    fn is_result(&self) -> bool {
+        !self.framed && self.text.starts_with(RESULT_MARKER)
+    }
+
+    /// The row's words without the mark it starts with (a message's, a result's, a warning's).
+    fn said(&self) -> &'a str {
+        self.text
+            .trim_start_matches(MESSAGE_MARKERS)
+            .trim_start_matches([RESULT_MARKER, WARNING_MARKER])
+            .trim_start()
     }
 
     /// An option of a dialog's list: numbered, `❯ 1. Yes` or `2. No, and tell Claude …`, or
@@ -301,54 +312,74 @@ fn working(rows: &[Row], input: InputBox) -> bool {
     }
     // A narrow pane wraps the spinner line's hint onto the next row.
     rows.get(spinner + 1)
-        .filter(|next| spinner + 1 < input.top && !next.is_blank() && !next.text.starts_with('⎿'))
+        .filter(|next| spinner + 1 < input.top && !next.is_blank() && !next.is_result())
         .is_some_and(|next| contains_ci(&format!("{} {}", row.text, next.text), INTERRUPT_HINT))
 }
 
 /// How the last turn ended, when it failed: a usage limit (the line says when it resets) or
-/// an API error. The turn is what Claude Code printed since the user's last prompt (`❯ …`
-/// at the margin) above the input box; a limit also shows in the footer under the box while
-/// Claude Code waits to go on by itself at the reset.
+/// an error. The turn is what Claude Code printed since the user's last prompt (`❯ …` at the
+/// margin) above the input box, and its end is its last message or result row (`●`, `⎿`):
+/// Claude Code's own report, in its own words with their `·` separators, which an answer or
+/// a tool's output does not mimic by chance. A limit also shows in the footer under the box
+/// while Claude Code waits to go on by itself at the reset.
 fn turn_failure(rows: &[Row], input: InputBox) -> Option<(AgentState, Option<String>)> {
     let lowest = input.top.saturating_sub(MAX_TURN_ROWS);
     let start = (lowest..input.top)
         .rev()
         .find(|&i| rows[i].at_margin() && rows[i].is_prompt())
         .map_or(lowest, |i| i + 1);
-    let said = |row: &Row<'_>| -> String {
-        row.text
-            .trim_start_matches(['⎿', '⏺', '●'])
-            .trim()
-            .to_owned()
-    };
-    let starts = |text: &str, start: &str| text.to_lowercase().starts_with(start);
-    let turn = &rows[start..input.top];
-    let limit_said = turn
+    let reports: Vec<&str> = rows[start..input.top]
         .iter()
-        .map(said)
-        .filter(|t| LIMIT_STARTS.iter().any(|l| starts(t, l)))
-        .max_by_key(|t| contains_ci(t, "resets"));
-    let limit_waits = rows[input.bottom + 1..]
+        .filter(|r| r.is_message() || r.is_result())
+        .map(|r| r.said())
+        .collect();
+    let waits = rows[input.bottom + 1..]
         .iter()
-        .map(said)
-        .find(|t| LIMIT_STARTS.iter().any(|l| starts(t, l)));
-    // The turn's last message or result (`●`, `⎿`), when it is Claude Code's report of an
-    // error.
-    let error = turn
-        .iter()
-        .rev()
-        .find(|r| r.is_message() || r.text.starts_with('⎿'))
-        .map(said)
-        .filter(|t| ERROR_STARTS.iter().any(|e| starts(t, e)));
-    match (limit_said.or(limit_waits), error) {
-        (Some(limit), _) => Some((AgentState::Limited, one_line(&limit))),
-        // An API key's 429: `API Error: Request rejected (429) · usage limit`.
-        (None, Some(error)) if contains_ci(&error, "(429)") => {
-            Some((AgentState::Limited, one_line(&error)))
-        }
-        (None, Some(error)) => Some((AgentState::Error, one_line(&error))),
-        (None, None) => None,
+        .map(|r| r.said())
+        .find(|t| starts_with_ci(t, "usage limit reached · "));
+    let last = reports.last().copied();
+    if waits.is_some() || last.is_some_and(says_limit) {
+        let resets = reports
+            .iter()
+            .rev()
+            .find(|t| says_limit(t) && contains_ci(t, " · resets"))
+            .copied();
+        let line = resets.or(waits).or(last)?;
+        return Some((AgentState::Limited, one_line(line)));
     }
+    let error = last.filter(|t| says_error(t))?;
+    // An API key's 429: `API Error: Request rejected (429) · usage limit`.
+    let state = if contains_ci(error, "429") {
+        AgentState::Limited
+    } else {
+        AgentState::Error
+    };
+    Some((state, one_line(error)))
+}
+
+/// Claude Code's report of a limit: `You've hit your 5-hour limit · resets 8:33am (UTC)`,
+/// `Usage limit reached · set to continue automatically at …`, and after the user said no
+/// to that, `Automatic continue cancelled · /rate-limit-options to wait again`.
+fn says_limit(text: &str) -> bool {
+    (starts_with_ci(text, "you've hit your ") && contains_ci(text, " limit · "))
+        || starts_with_ci(text, "usage limit reached · ")
+        || starts_with_ci(text, "automatic continue cancelled · ")
+}
+
+/// Claude Code's report of a failed turn: `API Error: 400 …` (or `API Error: Request rejected
+/// (429) · …`, `API Error: Repeated 529 …`), `Not logged in · Please run /login`, `Invalid
+/// API key · …`.
+fn says_error(text: &str) -> bool {
+    let api = text
+        .get(..11)
+        .filter(|head| head.eq_ignore_ascii_case("api error: "))
+        .map(|_| &text[11..]);
+    api.is_some_and(|rest| {
+        rest.starts_with(|c: char| c.is_ascii_digit())
+            || rest.starts_with("Request ")
+            || rest.starts_with("Repeated ")
+    }) || starts_with_ci(text, "not logged in · ")
+        || starts_with_ci(text, "invalid api key · ")
 }
 
 /// A live dialog: `Some` with the line to show (if any), or `None` when there is none.
@@ -559,6 +590,13 @@ fn contains_ci(hay: &str, needle: &str) -> bool {
     find_ci(hay, needle).is_some()
 }
 
+/// Whether `hay` starts with `needle` (ASCII, lowercase), ignoring ASCII case.
+fn starts_with_ci(hay: &str, needle: &str) -> bool {
+    hay.as_bytes()
+        .get(..needle.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     // The fixtures `screens/cc-<version>-*.txt` are `tmux capture-pane -p` of the real Claude
@@ -586,6 +624,50 @@ mod tests {
     /// An idle prompt of the ruled style with `above` over it.
     fn over_prompt(above: &str) -> String {
         format!("{above}\n\n{RULE}\n>\n{RULE}\n  ? for shortcuts\n")
+    }
+
+    #[test]
+    fn a_limit_waiting_in_the_footer_alone_is_a_limit() {
+        let screen = include_str!("screens/cc-2.1.332-usage-limit.txt")
+            .lines()
+            .filter(|l| !l.contains("You've hit") && !l.contains("● Usage limit"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_eq!(
+            read(&screen),
+            reading(Limited, Some("Usage limit reached · limit resets 8:33am"))
+        );
+    }
+
+    #[test]
+    fn answers_and_tool_output_that_sound_like_failures_are_not() {
+        for (above, what) in [
+            ("● API errors from S3 are retried three times.", "an answer"),
+            ("● Not logged in users are redirected to /login.", "an answer"),
+            ("● Invalid API key responses come back as 401.", "an answer"),
+            ("● API Error handling lives in src/api.rs.", "an answer"),
+            (
+                "● Bash(./deploy.sh)\n  ⎿  Usage limit reached on the staging key\n● The deploy stopped.",
+                "a tool's output",
+            ),
+            (
+                "● Here is what the quota page says:\n  You've hit your hourly quota · resets at noon",
+                "an answer's second row",
+            ),
+        ] {
+            let screen = over_prompt(&format!("❯ what happened?\n\n{above}"));
+            assert_eq!(read(&screen), reading(Idle, None), "{what}: {above}");
+        }
+    }
+
+    #[test]
+    fn a_turn_that_went_on_after_its_limit_is_not_limited() {
+        // Claude Code went on by itself at the reset, in the same turn.
+        let screen = over_prompt(
+            "❯ fix it\n\n  ⎿  You've hit your 5-hour limit · resets 8:33am (UTC)\n\n\
+             ● Usage limit reached · set to continue automatically at 8:33am\n\n● Fixed it.",
+        );
+        assert_eq!(read(&screen), reading(Idle, None));
     }
 
     #[test]

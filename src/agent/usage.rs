@@ -69,7 +69,8 @@ impl AgentUsage {
 fn short_count(n: u64) -> String {
     match n {
         0..1_000 => n.to_string(),
-        1_000..1_000_000 => format!("{:.1}k", n as f64 / 1e3),
+        // 999,950 and up would round to "1000.0k".
+        1_000..999_950 => format!("{:.1}k", n as f64 / 1e3),
         _ => format!("{:.1}M", n as f64 / 1e6),
     }
 }
@@ -107,6 +108,8 @@ mod tests {
             "12.3k tokens · $0.42"
         );
         assert_eq!(usage(4_500_000, 0, None).summary(), "4.5M tokens");
+        assert_eq!(usage(999_949, 0, None).summary(), "999.9k tokens");
+        assert_eq!(usage(999_950, 0, None).summary(), "1.0M tokens");
     }
 
     #[test]

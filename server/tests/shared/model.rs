@@ -7,6 +7,7 @@
 //! - `[bash: <command>]`: a Bash tool call (Claude Code then asks permission); once the tool's
 //!   result comes back, a short answer;
 //! - `[ask]`: a question to the user with two choices (AskUserQuestion), `QUESTION`;
+//! - `[plan]`: a plan to approve (ExitPlanMode; Claude Code asks in plan mode);
 //! - `[slow]`: an answer streamed over several seconds;
 //! - `[error]`: an API error Claude Code does not retry (400; a 500 it retries ten times over
 //!   minutes); `[limit]`: a usage limit (429 with the subscription's rate-limit headers,
@@ -72,7 +73,8 @@ pub struct Call {
 }
 
 impl ScriptedModel {
-    /// Listens on every address (workers reach it through their network's gateway).
+    /// Listens on the host's address on Docker's default bridge, where workers reach it (and
+    /// nothing beyond the machine does).
     pub async fn start() -> ScriptedModel {
         let record = Arc::new(Mutex::new(Record::default()));
         let app = Router::new()
@@ -80,7 +82,9 @@ impl ScriptedModel {
             .route("/v1/messages/count_tokens", post(count_tokens))
             .route("/scripted/usage", get(told_usage))
             .with_state(record.clone());
-        let listener = tokio::net::TcpListener::bind("0.0.0.0:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind((docker_bridge_address(), 0))
+            .await
+            .unwrap();
         let addr = listener.local_addr().unwrap();
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
@@ -90,6 +94,11 @@ impl ScriptedModel {
             record,
             server,
         }
+    }
+
+    /// The base URL workers reach it at (`ANTHROPIC_BASE_URL`).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
     }
 
     /// Input and output tokens reported so far.
@@ -108,6 +117,21 @@ impl ScriptedModel {
         let record = self.record.lock().unwrap();
         record.prompts.iter().filter(|p| p.contains(text)).count()
     }
+}
+
+/// The host's address on Docker's default bridge.
+fn docker_bridge_address() -> std::net::Ipv4Addr {
+    let out = std::process::Command::new("ip")
+        .args(["-4", "-o", "addr", "show", "docker0"])
+        .output()
+        .expect("the ip command (iproute2)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split_whitespace()
+        .skip_while(|w| *w != "inet")
+        .nth(1)
+        .and_then(|cidr| cidr.split('/').next())
+        .and_then(|ip| ip.parse().ok())
+        .expect("Docker's bridge docker0 has an IPv4 address")
 }
 
 impl Drop for ScriptedModel {
@@ -134,6 +158,7 @@ enum Reply {
     Text { text: String, pause: Duration },
     Bash(String),
     Question,
+    Plan,
     Error(StatusCode, &'static str, &'static str),
 }
 
@@ -211,6 +236,9 @@ impl Latest {
         }
         if marked("[ask]") {
             return Reply::Question;
+        }
+        if marked("[plan]") {
+            return Reply::Plan;
         }
         if marked("[error]") {
             return Reply::Error(
@@ -308,6 +336,14 @@ async fn messages(
         ),
         Reply::Question => (
             Content::Tool("AskUserQuestion", question_input()),
+            "tool_use",
+            Duration::ZERO,
+        ),
+        Reply::Plan => (
+            Content::Tool(
+                "ExitPlanMode",
+                json!({ "plan": "1. Add the button\n2. Test it" }),
+            ),
             "tool_use",
             Duration::ZERO,
         ),

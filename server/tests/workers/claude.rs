@@ -22,25 +22,10 @@ pub(crate) fn claude_image() -> String {
     std::env::var("CLAUDE_WORKER_IMAGE").unwrap_or_else(|_| "claude-worker:latest".into())
 }
 
-/// The host's address on Docker's default bridge: workers reach the scripted model there.
-pub(crate) fn host_address() -> String {
-    let out = std::process::Command::new("ip")
-        .args(["-4", "-o", "addr", "show", "docker0"])
-        .output()
-        .expect("the ip command (iproute2)");
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.split_whitespace()
-        .skip_while(|w| *w != "inet")
-        .nth(1)
-        .and_then(|cidr| cidr.split('/').next())
-        .map(str::to_owned)
-        .expect("Docker's bridge docker0 has an IPv4 address")
-}
-
 /// The scripted model, and a farm whose workers run the real Claude Code against it.
 async fn claude_farm() -> (ScriptedModel, TestFarm) {
     let model = ScriptedModel::start().await;
-    let url = format!("http://{}:{}", host_address(), model.addr.port());
+    let url = model.url();
     let image = claude_image();
     let farm =
         TestFarm::start_with(&["--worker-image", &image, "--anthropic-base-url", &url]).await;
@@ -350,4 +335,29 @@ async fn a_worker_made_with_a_task_starts_claude_code_on_it() {
         )
         .await;
     assert_eq!(refused.status(), reqwest::StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn a_plan_waits_for_its_approval() {
+    let (_model, farm) = claude_farm().await;
+    let created = farm
+        .post(
+            "/api/workers",
+            &json!({ "name": "planner", "prompt": "[plan] add a button", "permission_mode": "plan" }),
+        )
+        .await;
+    assert_eq!(created.status(), reqwest::StatusCode::CREATED);
+    let (line, took) = dialog_delay(&farm, "planner", "Exit plan mode?", "Exit plan mode?").await;
+    println!("planner: plan approval on the API {took:?} after the screen ({line})");
+    // Approved (its first option), the plan goes on.
+    docker(&[
+        "exec",
+        "claude-worker-planner",
+        "tmux",
+        "send-keys",
+        "-t",
+        "main",
+        "Enter",
+    ]);
+    wait_for(&farm, "planner", "idle", Some("Ran the command")).await;
 }

@@ -9,14 +9,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::claude::{claude_image, host_address, pane, wait_for};
+use crate::claude::{claude_image, pane, wait_for};
 use crate::model::ScriptedModel;
 use crate::support::{token, TestFarm, PATIENCE};
 
 #[tokio::test]
 async fn a_subscription_token_signs_the_real_claude_code_in() {
     let model = ScriptedModel::start().await;
-    let url = format!("http://{}:{}", host_address(), model.addr.port());
+    let url = model.url();
     let oauth = format!("sk-ant-oat01-sec-{}", token());
     let image = claude_image();
     let farm = TestFarm::start_with(&[
@@ -93,10 +93,15 @@ async fn a_subscription_token_signs_the_real_claude_code_in() {
         Some("You've hit your 5-hour limit · resets"),
     )
     .await;
-    let worker: Value = farm.get_json(&format!("/api/workers/{id}")).await;
-    assert!(
-        worker["usage"]["input_tokens"].as_u64() > Some(0),
-        "{worker}"
-    );
-    assert!(worker["usage"]["cost_usd"].is_null(), "{worker}");
+    // The answer's tokens are summed once Claude Code has written them to its transcript.
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let worker: Value = farm.get_json(&format!("/api/workers/{id}")).await;
+        if worker["usage"]["input_tokens"].as_u64() > Some(0) {
+            assert!(worker["usage"]["cost_usd"].is_null(), "{worker}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no usage: {worker}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
