@@ -21,19 +21,21 @@ pub mod auth;
 #[cfg(feature = "server")]
 pub mod config;
 #[cfg(feature = "server")]
+pub mod engine;
+#[cfg(feature = "server")]
 pub mod error;
 #[cfg(feature = "server")]
 pub mod labels;
 #[cfg(feature = "server")]
 pub mod proxy;
 #[cfg(feature = "server")]
-pub mod runtime;
-#[cfg(feature = "server")]
 pub mod service;
 #[cfg(feature = "server")]
 pub mod setup;
 #[cfg(feature = "server")]
 pub mod store;
+#[cfg(feature = "server")]
+pub mod worker_image;
 
 #[cfg(feature = "server")]
 pub use error::FarmError;

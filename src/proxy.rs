@@ -20,7 +20,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use base64::Engine;
 
-use crate::runtime::TerminalTarget;
+use crate::engine::TerminalTarget;
 use crate::{close_codes, ttyd};
 
 /// Largest message accepted from a browser. ttyd itself reassembles fragments without limit.

@@ -64,8 +64,11 @@ for (const [size, viewport, ratio] of [
 
       // A Bash call: Claude Code 2.1's auto-mode notice, then its permission prompt, answered
       // Yes here; the command takes three seconds, so "working" is there to be seen.
+      // The prompt, then Enter once Claude Code shows it took the text: an Enter that comes
+      // in the same burst reads as part of a paste.
       await page.locator('.term-host').click();
       await page.keyboard.type('[bash: sleep 3 && touch /tmp/e2e-ran] go');
+      await screenShows(page, '', 'e2e-ran] go');
       await page.keyboard.press('Enter');
       await page.locator('.terminal-bar [data-agent="needs-input"]').waitFor({ timeout: 60_000 });
       await screenShows(page, '', 'Auto mode');

@@ -10,8 +10,8 @@ use futures_util::StreamExt;
 use tokio::sync::watch;
 
 use super::watchers::Watchers;
+use crate::engine::{ContainerEvent, Engine, LogRange};
 use crate::error::FarmError;
-use crate::runtime::{ContainerEvent, DockerRuntime, LogRange};
 use crate::setup::{LineSplitter, SetupReader};
 use crate::store::{Setup, Store};
 
@@ -27,7 +27,7 @@ const SETUP_TAIL: usize = 500;
 /// the service alive.
 #[derive(Clone)]
 pub(super) struct Tracker {
-    pub(super) runtime: DockerRuntime,
+    pub(super) engine: Arc<dyn Engine>,
     pub(super) store: Store,
     changed: std::sync::Arc<watch::Sender<u64>>,
     /// The agent status of each running worker.
@@ -38,15 +38,15 @@ pub(super) struct Tracker {
 
 impl Tracker {
     pub(super) fn new(
-        runtime: DockerRuntime,
+        engine: Arc<dyn Engine>,
         store: Store,
         changed: watch::Sender<u64>,
         agent_status: bool,
     ) -> Self {
         let changed = Arc::new(changed);
         Tracker {
-            watchers: Watchers::new(agent_status, runtime.clone(), changed.clone()),
-            runtime,
+            watchers: Watchers::new(agent_status, engine.clone(), changed.clone()),
+            engine,
             store,
             changed,
             store_failed: Arc::default(),
@@ -112,7 +112,7 @@ impl Tracker {
     /// Reads the log range into `reader`, recording each new setup state, until the setup
     /// is finished or the log ends (the container stopped).
     async fn feed(&self, id: &str, reader: &mut SetupReader, range: LogRange) {
-        let mut logs = pin!(self.runtime.logs(id, range));
+        let mut logs = pin!(self.engine.logs(id, range));
         let mut splitter = LineSplitter::default();
         let mut recorded = reader.setup().cloned();
         while let Some(chunk) = logs.next().await {
@@ -174,7 +174,7 @@ impl Tracker {
 pub(super) async fn docker_events(tracker: Tracker) {
     let mut reconnected = false;
     loop {
-        let mut events = pin!(tracker.runtime.container_events());
+        let mut events = pin!(tracker.engine.events());
         if reconnected {
             match tracker.reconcile().await {
                 Ok(()) => {

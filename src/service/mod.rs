@@ -7,10 +7,13 @@ mod presets;
 mod reconcile;
 mod watchers;
 
+#[cfg(test)]
+mod tests;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use axum::body::Bytes;
+use bytes::Bytes;
 use futures_util::future::join_all;
 use futures_util::Stream;
 use rand::Rng;
@@ -21,12 +24,13 @@ use crate::agent::usage::AgentUsage;
 use crate::agent::AgentStatus;
 use crate::batch::{BatchAction, BatchRequest, BatchResult};
 use crate::config::Config;
+use crate::engine::{DockerEngine, Engine, LogRange, Removal, TerminalTarget, WorkerContainer};
 use crate::error::FarmError;
 use crate::git_identity::{check_author_email, check_author_name};
 use crate::limits::FarmUse;
-use crate::runtime::{DockerRuntime, LogRange, Removal, TerminalTarget, WorkerContainer};
 use crate::store::{EmbeddedStore, Setup, Store, WorkerRecord};
 use crate::worker::{is_valid_id, NewWorker, Worker, WorkerStatus};
+use crate::worker_image::TMUX_SESSION;
 
 use self::follow::Tracker;
 
@@ -35,7 +39,7 @@ pub const MAX_LOG_LINES: usize = 10_000;
 
 #[derive(Clone)]
 pub struct WorkerService {
-    runtime: DockerRuntime,
+    engine: Arc<dyn Engine>,
     store: Store,
     config: Arc<Config>,
     /// Serialises the checks and creations of containers so that the limit and id checks
@@ -72,13 +76,7 @@ impl WorkerService {
     pub async fn start(config: Config) -> Result<Self, FarmError> {
         config.limit_rules().check()?;
         check_git_author(&config)?;
-        let runtime = DockerRuntime::connect(config.clone()).await?;
-        runtime.prepare().await?;
-        let memory_budget_mb = match config.memory_budget_mb {
-            Some(budget) => budget,
-            None => runtime.engine_memory_mb().await? * 4 / 5,
-        };
-        tracing::info!("memory budget for all workers: {memory_budget_mb} MiB");
+        let engine = DockerEngine::connect(config.clone()).await?;
         let store = match (
             &config.redis_url,
             config.sessions_file(),
@@ -91,14 +89,30 @@ impl WorkerService {
                 Store::open(redis_url.as_ref().map(|u| u.expose()), &config.instance).await?
             }
         };
+        Self::with_engine(config, Arc::new(engine), store).await
+    }
+
+    /// The service over a given engine and store: prepares the engine, follows it, and
+    /// reconciles the store with the workers it already runs.
+    pub async fn with_engine(
+        config: Config,
+        engine: Arc<dyn Engine>,
+        store: Store,
+    ) -> Result<Self, FarmError> {
+        engine.prepare().await?;
+        let memory_budget_mb = match config.memory_budget_mb {
+            Some(budget) => budget,
+            None => engine.memory_mb().await? * 4 / 5,
+        };
+        tracing::info!("memory budget for all workers: {memory_budget_mb} MiB");
         let (changed, changes) = watch::channel(0);
-        let tracker = Tracker::new(runtime.clone(), store.clone(), changed, config.agent_status);
+        let tracker = Tracker::new(engine.clone(), store.clone(), changed, config.agent_status);
         // Follow first, then reconcile: a change in between is seen by the follower.
         let events = tokio::spawn(follow::docker_events(tracker.clone()));
         let resync = tokio::spawn(reconcile::resync(tracker.clone()));
         let gauges = tokio::spawn(tracker.watchers.clone().publish_gauges());
         let service = WorkerService {
-            runtime,
+            engine,
             store,
             config: Arc::new(config),
             create_lock: Arc::default(),
@@ -135,7 +149,7 @@ impl WorkerService {
     }
 
     pub async fn list(&self) -> Result<Vec<Worker>, FarmError> {
-        let containers = self.runtime.list_workers().await?;
+        let containers = self.engine.list_workers().await?;
         self.room.seen(containers.len());
         let records = self.records().await;
         Ok(containers
@@ -203,23 +217,23 @@ impl WorkerService {
         // without queueing behind them at the engine (a flood of 60 creates measured 86x a
         // list for a refusal before); the real check runs again under the lock.
         let _slot = self.room.reserve(self.config.max_workers)?;
-        if !self.runtime.image_exists(&image).await? {
+        if !self.engine.image_exists(&image).await? {
             return Err(FarmError::ImageMissing(image));
         }
         spec.image = Some(image);
         // Cheap and idempotent: survives a `docker network prune` while the dashboard runs.
-        self.runtime.prepare().await?;
+        self.engine.prepare().await?;
         {
             // Only the checks and the creation are serialised; starting, the slow part,
             // runs alongside other creations.
             let _guard = self.create_lock.lock().await;
-            let existing = self.runtime.list_workers().await?;
+            let existing = self.engine.list_workers().await?;
             self.room.seen(existing.len());
             check_room(&existing, &spec.id, self.config.max_workers)?;
             let given = self.memory_given(&existing);
             check_budget(given, u64::from(limits.memory_mb), self.memory_budget_mb)?;
             let direct_port = self.config.base_port.map(|base| free_port(base, &existing));
-            self.runtime
+            self.engine
                 .create_worker(&spec, limits, direct_port)
                 .await?;
             self.room.seen(existing.len() + 1);
@@ -232,7 +246,7 @@ impl WorkerService {
             Setup::Ready
         };
         self.tracker.remember_setup(&spec.id, &setup).await;
-        if let Err(e) = self.runtime.start_worker(&spec.id).await {
+        if let Err(e) = self.engine.start_worker(&spec.id).await {
             self.tracker.forget(&spec.id).await;
             return Err(e);
         }
@@ -244,8 +258,9 @@ impl WorkerService {
         check_id(id)?;
         // Only a worker of this farm, never one of another farm on the same engine.
         self.get(id).await?;
-        match self.runtime.remove_worker(id).await? {
+        match self.engine.remove_worker(id).await? {
             Removal::Removed => {
+                self.room.freed();
                 self.tracker.forget(id).await;
                 tracing::info!(worker = %id, "worker deleted");
                 Ok(())
@@ -257,7 +272,7 @@ impl WorkerService {
     pub async fn restart(&self, id: &str) -> Result<Worker, FarmError> {
         check_id(id)?;
         self.get(id).await?;
-        self.runtime.restart_worker(id).await?;
+        self.engine.restart_worker(id).await?;
         // A fresh start: what ran out of memory before is gone.
         if let Err(e) = self.store.set_out_of_memory(id, None).await {
             self.tracker.store_trouble(&e);
@@ -268,7 +283,7 @@ impl WorkerService {
 
     /// How much of the farm is taken: workers and the memory given to them.
     pub async fn usage(&self) -> Result<FarmUse, FarmError> {
-        let existing = self.runtime.list_workers().await?;
+        let existing = self.engine.list_workers().await?;
         let spent: Vec<AgentUsage> = existing
             .iter()
             .filter_map(|w| self.tracker.watchers.usage(&w.id))
@@ -301,16 +316,19 @@ impl WorkerService {
         self.get(id).await?;
         // Literal keys (`-l`), after `--`: a prompt that starts with a dash is still text.
         let typed = self
-            .runtime
-            .exec(id, &["tmux", "send-keys", "-t", "main", "-l", "--", text])
+            .engine
+            .exec(
+                id,
+                &["tmux", "send-keys", "-t", TMUX_SESSION, "-l", "--", text],
+            )
             .await?;
         if typed != 0 {
             return Err(FarmError::NoSession(id.to_owned()));
         }
         // Enter on its own, a moment later: typed in the same burst it would read as part
         // of a paste, not as "send".
-        self.runtime
-            .exec(id, &["tmux", "send-keys", "-t", "main", "Enter"])
+        self.engine
+            .exec(id, &["tmux", "send-keys", "-t", TMUX_SESSION, "Enter"])
             .await?;
         Ok(())
     }
@@ -335,7 +353,7 @@ impl WorkerService {
         Ok(results)
     }
 
-    /// The worker's container output: see [`DockerRuntime::logs`].
+    /// The worker's container output: see [`Engine::logs`].
     pub async fn logs(
         &self,
         id: &str,
@@ -349,13 +367,13 @@ impl WorkerService {
             follow,
             since: 0,
         };
-        Ok(self.runtime.logs(id, range))
+        Ok(self.engine.logs(id, range))
     }
 
     /// Where the worker's ttyd answers; the terminal proxy connects there.
     pub async fn terminal(&self, id: &str) -> Result<TerminalTarget, FarmError> {
         check_id(id)?;
-        self.runtime.terminal(id).await
+        self.engine.terminal(id).await
     }
 }
 
@@ -398,6 +416,14 @@ struct Slot<'a>(&'a Room);
 impl Room {
     fn seen(&self, workers: usize) {
         self.workers.store(workers, Ordering::Relaxed);
+    }
+
+    /// A worker went: its place is free for the next creation at once, not after the next
+    /// list.
+    fn freed(&self) {
+        self.workers
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+            .ok();
     }
 
     fn reserve(&self, max: usize) -> Result<Slot<'_>, FarmError> {
@@ -480,42 +506,5 @@ fn to_worker(
         usage,
         image: c.image,
         options: c.options,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_budget_says_how_much_is_free() {
-        assert!(check_budget(6144, 2048, 8192).is_ok());
-        let over = check_budget(7168, 2048, 8192).err().unwrap();
-        assert_eq!(over.code(), "over_budget");
-        let message = over.to_string();
-        assert!(message.contains("asks for 2048 MiB"), "{message}");
-        assert!(
-            message.contains("1024 MiB of 8192 MiB are free"),
-            "{message}"
-        );
-        // More given than the budget (it was lowered): none free, not a negative number.
-        let lowered = check_budget(9000, 256, 8192).err().unwrap().to_string();
-        assert!(lowered.contains(" 0 MiB of 8192"), "{lowered}");
-    }
-
-    #[test]
-    fn room_is_reserved_for_creations_under_way() {
-        let room = Room::default();
-        room.seen(3);
-        let first = room.reserve(5).unwrap();
-        let second = room.reserve(5).unwrap();
-        let full = room.reserve(5).err().unwrap();
-        assert_eq!(full.code(), "limit_reached");
-        // A creation that ends (made or failed) gives its place back.
-        drop(first);
-        let third = room.reserve(5).unwrap();
-        drop((second, third));
-        room.seen(5);
-        assert!(room.reserve(5).is_err());
     }
 }

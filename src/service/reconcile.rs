@@ -22,7 +22,7 @@ pub const RESYNC_CHECK: Duration = Duration::from_secs(60);
 
 impl Tracker {
     pub(super) async fn reconcile(&self) -> Result<(), FarmError> {
-        let containers = self.runtime.list_workers().await?;
+        let containers = self.engine.list_workers().await?;
         let records = match self.store.records().await {
             Ok(records) => records,
             Err(e) => {
@@ -87,7 +87,7 @@ impl Tracker {
         }
         let running = running.len();
         tracing::info!(
-            instance = %self.runtime.instance(),
+            instance = %self.engine.instance(),
             store = self.store.kind(),
             "found {} existing worker(s), {running} running",
             containers.len()
@@ -134,10 +134,9 @@ pub(super) async fn resync(tracker: Tracker) {
 impl Tracker {
     /// Whether the store knows exactly the workers Docker has.
     async fn in_step(&self) -> bool {
-        let (Ok(containers), Ok(records)) = (
-            self.runtime.list_workers().await,
-            self.store.records().await,
-        ) else {
+        let (Ok(containers), Ok(records)) =
+            (self.engine.list_workers().await, self.store.records().await)
+        else {
             return false;
         };
         containers.len() == records.len() && containers.iter().all(|c| records.contains_key(&c.id))

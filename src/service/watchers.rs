@@ -21,13 +21,12 @@ use super::AbortOnDrop;
 use crate::agent::feed::AgentFeed;
 use crate::agent::usage::AgentUsage;
 use crate::agent::{AgentSource, AgentState, AgentStatus};
+use crate::engine::Engine;
 use crate::error::FarmError;
 use crate::gauges::{self, Gauge};
-use crate::runtime::DockerRuntime;
 use crate::setup::LineSplitter;
+use crate::worker_image::WATCH_COMMAND;
 
-/// The watcher installed in the worker image.
-pub const WATCH_COMMAND: &str = "/usr/local/bin/claude-worker-agent-watch";
 /// Pause before watching a worker again whose watcher ended while it still runs (an image
 /// without the watcher, a watcher killed by hand).
 const WATCH_RETRY: Duration = Duration::from_secs(5);
@@ -43,7 +42,7 @@ type StatusParts = (AgentState, Option<String>, AgentSource);
 pub(super) struct Watchers {
     /// `false` when the farm is told not to follow agents (FARM_AGENT_STATUS).
     agents_on: bool,
-    runtime: DockerRuntime,
+    engine: Arc<dyn Engine>,
     changed: Arc<watch::Sender<u64>>,
     watched: Arc<Mutex<HashMap<String, Watched>>>,
     /// The latest snapshot of every worker's gauges, for the pages that follow them.
@@ -61,12 +60,12 @@ struct Watched {
 impl Watchers {
     pub(super) fn new(
         agents_on: bool,
-        runtime: DockerRuntime,
+        engine: Arc<dyn Engine>,
         changed: Arc<watch::Sender<u64>>,
     ) -> Self {
         Watchers {
             agents_on,
-            runtime,
+            engine,
             changed,
             watched: Arc::default(),
             gauges: Arc::new(watch::channel(Arc::from("")).0),
@@ -119,7 +118,7 @@ impl Watchers {
             self.set_agent(&id, None, None);
             self.set_gauge(&id, None);
             tokio::time::sleep(WATCH_RETRY).await;
-            if !matches!(self.runtime.is_running(&id).await, Ok(true)) {
+            if !matches!(self.engine.is_running(&id).await, Ok(true)) {
                 // Removing the entry drops this task's own handle: return right after.
                 self.lock().remove(&id);
                 return;
@@ -131,7 +130,7 @@ impl Watchers {
         if !self.agents_on {
             return std::future::pending().await;
         }
-        match self.runtime.exec_output(id, &[WATCH_COMMAND]).await {
+        match self.engine.exec_output(id, &[WATCH_COMMAND]).await {
             Ok(output) => self.read_agent(id, output).await,
             Err(e) => tracing::debug!(worker = %id, "cannot watch the agent: {e}"),
         }
@@ -169,7 +168,7 @@ impl Watchers {
             while self.gauges.receiver_count() == 0 {
                 tokio::time::sleep(GAUGES_EVERY).await;
             }
-            let mut stats = pin!(self.runtime.stats(id));
+            let mut stats = pin!(self.engine.stats(id));
             while let Some(reading) = stats.next().await {
                 match reading {
                     Ok(gauge) => self.set_gauge(id, Some(gauge)),
@@ -179,7 +178,7 @@ impl Watchers {
                     break;
                 }
             }
-            if !matches!(self.runtime.is_running(id).await, Ok(true)) {
+            if !matches!(self.engine.is_running(id).await, Ok(true)) {
                 return;
             }
         }
