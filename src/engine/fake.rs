@@ -169,6 +169,12 @@ impl Engine for FakeEngine {
         Ok(workers)
     }
 
+    async fn worker(&self, id: &str) -> Result<Option<WorkerContainer>, FarmError> {
+        let mut state = self.lock();
+        state.calls.push("worker");
+        Ok(state.workers.get(id).cloned())
+    }
+
     async fn remove_worker(&self, id: &str) -> Result<Removal, FarmError> {
         let mut state = self.lock();
         state.calls.push("remove_worker");

@@ -89,7 +89,8 @@ pub trait Engine: Send + Sync + 'static {
     /// The memory of the machine workers run on, in MiB.
     async fn memory_mb(&self) -> Result<u64, FarmError>;
     /// Creates a worker, not started yet. It counts towards the farm's limit and reserves
-    /// the worker's id from here on.
+    /// the worker's id from here on. Should the network or volumes be gone (pruned while the
+    /// dashboard runs), the engine makes them again.
     async fn create_worker(
         &self,
         spec: &WorkerSpec,
@@ -101,6 +102,9 @@ pub trait Engine: Send + Sync + 'static {
     async fn start_worker(&self, id: &str) -> Result<(), FarmError>;
     /// Every worker of this farm, running or not, oldest first.
     async fn list_workers(&self) -> Result<Vec<WorkerContainer>, FarmError>;
+    /// One worker of this farm; `None` when there is none by that id (or it is another
+    /// farm's).
+    async fn worker(&self, id: &str) -> Result<Option<WorkerContainer>, FarmError>;
     async fn remove_worker(&self, id: &str) -> Result<Removal, FarmError>;
     /// Restarts the worker: a new tmux session; the volumes under /shared keep their data.
     async fn restart_worker(&self, id: &str) -> Result<(), FarmError>;

@@ -27,6 +27,7 @@ use crate::config::Config;
 use crate::engine::{DockerEngine, Engine, LogRange, Removal, TerminalTarget, WorkerContainer};
 use crate::error::FarmError;
 use crate::git_identity::{check_author_email, check_author_name};
+use crate::git_url::redact_credentials;
 use crate::limits::FarmUse;
 use crate::store::{EmbeddedStore, Setup, Store, WorkerRecord};
 use crate::worker::{is_valid_id, NewWorker, Worker, WorkerStatus};
@@ -177,11 +178,35 @@ impl WorkerService {
     }
 
     pub async fn get(&self, id: &str) -> Result<Worker, FarmError> {
-        self.list()
+        let container = self.member(id).await?;
+        Ok(self.shown(container).await)
+    }
+
+    /// The worker's container, if it is one of this farm's (never another farm's on the
+    /// same engine): one look at the engine, by label.
+    async fn member(&self, id: &str) -> Result<WorkerContainer, FarmError> {
+        check_id(id)?;
+        self.engine
+            .worker(id)
             .await?
-            .into_iter()
-            .find(|w| w.id == id)
             .ok_or_else(|| FarmError::NotFound(id.to_owned()))
+    }
+
+    /// A container as the API shows it: with what the store and the watchers know of it.
+    async fn shown(&self, container: WorkerContainer) -> Worker {
+        let record = match self.store.record(&container.id).await {
+            Ok(record) => record.unwrap_or_default(),
+            Err(e) => {
+                self.tracker.store_trouble(&e);
+                WorkerRecord::default()
+            }
+        };
+        let watchers = &self.tracker.watchers;
+        let (agent, usage) = match container.status {
+            WorkerStatus::Running => (watchers.agent(&container.id), watchers.usage(&container.id)),
+            _ => (None, None),
+        };
+        to_worker(container, record, agent, usage)
     }
 
     pub async fn create(&self, request: NewWorker) -> Result<Worker, FarmError> {
@@ -221,8 +246,7 @@ impl WorkerService {
             return Err(FarmError::ImageMissing(image));
         }
         spec.image = Some(image);
-        // Cheap and idempotent: survives a `docker network prune` while the dashboard runs.
-        self.engine.prepare().await?;
+        let made;
         {
             // Only the checks and the creation are serialised; starting, the slow part,
             // runs alongside other creations.
@@ -237,6 +261,17 @@ impl WorkerService {
                 .create_worker(&spec, limits, direct_port)
                 .await?;
             self.room.seen(existing.len() + 1);
+            made = WorkerContainer {
+                id: spec.id.clone(),
+                name: spec.name.clone(),
+                git_repo: spec.git_repo.as_deref().map(redact_credentials),
+                status: WorkerStatus::Running,
+                created: follow::unix_now(),
+                direct_port,
+                limits: Some(limits),
+                image: spec.image.clone(),
+                options: spec.options.clone(),
+            };
         }
         // Said before the container starts, so that nobody sees a worker with a repository
         // that is "running" before its clone has begun.
@@ -251,13 +286,25 @@ impl WorkerService {
             return Err(e);
         }
         tracing::info!(worker = %spec.id, "worker created");
-        self.get(&spec.id).await
+        // What was made, as the API shows it, without asking the engine again.
+        Ok(to_worker(
+            made,
+            WorkerRecord {
+                setup: Some(setup),
+                ..Default::default()
+            },
+            None,
+            None,
+        ))
     }
 
     pub async fn delete(&self, id: &str) -> Result<(), FarmError> {
-        check_id(id)?;
-        // Only a worker of this farm, never one of another farm on the same engine.
-        self.get(id).await?;
+        self.member(id).await?;
+        self.remove(id).await
+    }
+
+    /// Removes a worker known to be this farm's.
+    async fn remove(&self, id: &str) -> Result<(), FarmError> {
         match self.engine.remove_worker(id).await? {
             Removal::Removed => {
                 self.room.freed();
@@ -270,15 +317,21 @@ impl WorkerService {
     }
 
     pub async fn restart(&self, id: &str) -> Result<Worker, FarmError> {
-        check_id(id)?;
-        self.get(id).await?;
-        self.engine.restart_worker(id).await?;
+        let container = self.member(id).await?;
+        self.restart_member(container).await
+    }
+
+    /// Restarts a worker known to be this farm's; answers with it as it runs again.
+    async fn restart_member(&self, mut container: WorkerContainer) -> Result<Worker, FarmError> {
+        let id = container.id.clone();
+        self.engine.restart_worker(&id).await?;
         // A fresh start: what ran out of memory before is gone.
-        if let Err(e) = self.store.set_out_of_memory(id, None).await {
+        if let Err(e) = self.store.set_out_of_memory(&id, None).await {
             self.tracker.store_trouble(&e);
         }
         tracing::info!(worker = %id, "worker restarted");
-        self.get(id).await
+        container.status = WorkerStatus::Running;
+        Ok(self.shown(container).await)
     }
 
     /// How much of the farm is taken: workers and the memory given to them.
@@ -311,9 +364,13 @@ impl WorkerService {
     /// Types `text` into the worker's tmux session and presses Enter, as a person at its
     /// terminal would (Claude Code takes it as a prompt).
     pub async fn type_prompt(&self, id: &str, text: &str) -> Result<(), FarmError> {
-        check_id(id)?;
         crate::batch::check_prompt(text)?;
-        self.get(id).await?;
+        self.member(id).await?;
+        self.type_into(id, text).await
+    }
+
+    /// Types into a worker known to be this farm's.
+    async fn type_into(&self, id: &str, text: &str) -> Result<(), FarmError> {
         // Literal keys (`-l`), after `--`: a prompt that starts with a dash is still text.
         let typed = self
             .engine
@@ -336,11 +393,20 @@ impl WorkerService {
     /// The same action for each worker named, all at once; one result per worker, in order.
     pub async fn batch(&self, request: &BatchRequest) -> Result<Vec<BatchResult>, FarmError> {
         request.validate()?;
+        // One look at the engine tells which of them are this farm's.
+        let existing = self.engine.list_workers().await?;
+        let existing = &existing;
         let results = join_all(request.ids.iter().map(|id| async move {
-            let done = match &request.action {
-                BatchAction::Prompt { text } => self.type_prompt(id, text).await,
-                BatchAction::Restart => self.restart(id).await.map(|_| ()),
-                BatchAction::Delete => self.delete(id).await,
+            let member = existing
+                .iter()
+                .find(|w| w.id == *id)
+                .cloned()
+                .ok_or_else(|| FarmError::NotFound(id.clone()));
+            let done = match (member, &request.action) {
+                (Err(e), _) => Err(e),
+                (Ok(_), BatchAction::Prompt { text }) => self.type_into(id, text).await,
+                (Ok(worker), BatchAction::Restart) => self.restart_member(worker).await.map(|_| ()),
+                (Ok(_), BatchAction::Delete) => self.remove(id).await,
             };
             BatchResult {
                 id: id.clone(),
@@ -360,8 +426,7 @@ impl WorkerService {
         tail: usize,
         follow: bool,
     ) -> Result<impl Stream<Item = Result<Bytes, FarmError>> + Send + 'static, FarmError> {
-        check_id(id)?;
-        self.get(id).await?;
+        self.member(id).await?;
         let range = LogRange {
             tail: Some(tail.min(MAX_LOG_LINES)),
             follow,

@@ -189,3 +189,50 @@ fn room_is_reserved_for_creations_under_way() {
     room.seen(5);
     assert!(room.reserve(5).is_err());
 }
+
+#[tokio::test]
+async fn each_operation_asks_the_engine_little() {
+    let (service, engine, _) = farm(20, 100_000).await;
+    let calls = |what: &str, most: usize| {
+        let made = engine.take_calls();
+        assert!(made.len() <= most, "{what}: {made:?}");
+        made
+    };
+    service.create(named("a")).await.unwrap();
+    // The image, the room and the budget (one list, under the lock), create, start.
+    let create = calls("create", 4);
+    assert_eq!(
+        create,
+        [
+            "image_exists",
+            "list_workers",
+            "create_worker",
+            "start_worker"
+        ]
+    );
+    service.get("a").await.unwrap();
+    calls("get", 1);
+    service.restart("a").await.unwrap();
+    calls("restart", 2);
+    drop(service.logs("a", 10, false).await.unwrap());
+    calls("logs", 2);
+    for name in ["b", "c"] {
+        service.create(named(name)).await.unwrap();
+    }
+    calls("creates", 8);
+    let ids: Vec<String> = ["a", "b", "c"].map(str::to_owned).to_vec();
+    let restart = BatchRequest {
+        ids: ids.clone(),
+        action: BatchAction::Restart,
+    };
+    assert!(service.batch(&restart).await.unwrap().iter().all(|r| r.ok));
+    calls("a batch of 3 restarts", 4);
+    service.delete("a").await.unwrap();
+    calls("delete", 2);
+    let delete = BatchRequest {
+        ids: ids[1..].to_vec(),
+        action: BatchAction::Delete,
+    };
+    assert!(service.batch(&delete).await.unwrap().iter().all(|r| r.ok));
+    calls("a batch of 2 deletes", 3);
+}

@@ -38,6 +38,10 @@ impl EmbeddedStore {
         self.lock().clone()
     }
 
+    pub fn record(&self, id: &str) -> Option<WorkerRecord> {
+        self.lock().get(id).cloned()
+    }
+
     pub fn set_setup(&self, id: &str, setup: &Setup) {
         self.lock().entry(id.to_owned()).or_default().setup = Some(setup.clone());
     }

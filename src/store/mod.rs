@@ -73,6 +73,14 @@ impl Store {
         }
     }
 
+    /// One worker's record; `None` when the store knows nothing of it.
+    pub async fn record(&self, id: &str) -> Result<Option<WorkerRecord>, FarmError> {
+        match self {
+            Store::Embedded(s) => Ok(s.record(id)),
+            Store::Redis(s) => s.record(id).await,
+        }
+    }
+
     pub async fn set_setup(&self, id: &str, setup: &Setup) -> Result<(), FarmError> {
         match self {
             Store::Embedded(s) => {

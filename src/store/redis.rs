@@ -90,6 +90,17 @@ impl RedisStore {
             .collect())
     }
 
+    /// One worker's record: one HGETALL; `None` when the store knows nothing of it.
+    pub async fn record(&self, id: &str) -> Result<Option<WorkerRecord>, FarmError> {
+        let mut connection = self.connection.clone();
+        let fields: HashMap<String, String> = redis::cmd("HGETALL")
+            .arg(self.worker_key(id))
+            .query_async(&mut connection)
+            .await
+            .map_err(store_error)?;
+        Ok((!fields.is_empty()).then(|| record_from(&fields)))
+    }
+
     pub async fn set_setup(&self, id: &str, setup: &Setup) -> Result<(), FarmError> {
         let json = serde_json::to_string(setup).expect("a Setup always serialises");
         self.set_field(id, SETUP, json).await

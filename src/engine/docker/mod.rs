@@ -50,6 +50,28 @@ impl DockerEngine {
             .map_err(|e| FarmError::DockerUnavailable(e.to_string()))?;
         Ok(DockerEngine { docker, config })
     }
+
+    /// This farm's containers, or the one of worker `id`: Docker filters them by label.
+    async fn listed(&self, id: Option<&str>) -> Result<Vec<WorkerContainer>, FarmError> {
+        let mut wanted = vec![labels::instance_filter(&self.config.instance)];
+        if let Some(id) = id {
+            wanted.push(format!("{}={id}", labels::ID));
+        }
+        let filters = HashMap::from([("label", wanted)]);
+        let options = ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&filters)
+            .build();
+        let summaries = self
+            .docker
+            .list_containers(Some(options))
+            .await
+            .map_err(docker_error)?;
+        Ok(summaries
+            .iter()
+            .filter_map(spec::worker_from_summary)
+            .collect())
+    }
 }
 
 #[async_trait]
@@ -112,17 +134,25 @@ impl Engine for DockerEngine {
         limits: Limits,
         direct_port: Option<u16>,
     ) -> Result<(), FarmError> {
-        let options = CreateContainerOptionsBuilder::default()
-            .name(&container_name(&spec.id))
-            .build();
-        match self
-            .docker
-            .create_container(
+        let create = || {
+            let options = CreateContainerOptionsBuilder::default()
+                .name(&container_name(&spec.id))
+                .build();
+            self.docker.create_container(
                 Some(options),
                 spec::container_body(&self.config, spec, limits, direct_port),
             )
-            .await
-        {
+        };
+        let created = match create().await {
+            // The workers' network is gone (`docker network prune` while the dashboard ran):
+            // made again, and the worker with it.
+            Err(e) if status_of(&e) == Some(404) => {
+                self.prepare().await?;
+                create().await
+            }
+            other => other,
+        };
+        match created {
             Ok(_) => Ok(()),
             Err(e) if status_of(&e) == Some(409) => Err(FarmError::AlreadyExists(spec.id.clone())),
             Err(e) => Err(docker_error(e)),
@@ -141,25 +171,13 @@ impl Engine for DockerEngine {
 
     /// Every worker container of this farm, running or not, oldest first.
     async fn list_workers(&self) -> Result<Vec<WorkerContainer>, FarmError> {
-        let filters = HashMap::from([(
-            "label",
-            vec![labels::instance_filter(&self.config.instance)],
-        )]);
-        let options = ListContainersOptionsBuilder::default()
-            .all(true)
-            .filters(&filters)
-            .build();
-        let summaries = self
-            .docker
-            .list_containers(Some(options))
-            .await
-            .map_err(docker_error)?;
-        let mut workers: Vec<_> = summaries
-            .iter()
-            .filter_map(spec::worker_from_summary)
-            .collect();
+        let mut workers = self.listed(None).await?;
         workers.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
         Ok(workers)
+    }
+
+    async fn worker(&self, id: &str) -> Result<Option<WorkerContainer>, FarmError> {
+        Ok(self.listed(Some(id)).await?.into_iter().next())
     }
 
     async fn remove_worker(&self, id: &str) -> Result<Removal, FarmError> {
