@@ -3,7 +3,7 @@
 
 /// Where the stream is served.
 pub const PATH: &str = "/api/events";
-/// The one event sent: the list of workers may have changed.
+/// The workers changed: the event carries them as JSON (empty: ask for them).
 pub const WORKERS_CHANGED: &str = "workers";
 /// Every worker's CPU and memory (`farm::gauges`), every couple of seconds.
 pub const GAUGES: &str = "gauges";

@@ -78,7 +78,7 @@ pub fn Dashboard() -> impl IntoView {
                 restart.version().get(),
             )
         },
-        |_| list_workers(),
+        move |_| live.workers(),
     );
     let usage = Resource::new(
         move || {

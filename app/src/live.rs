@@ -1,19 +1,37 @@
 //! Live updates: the dashboard listens to `/api/events` (server-sent events driven by Docker's
-//! event stream) and refetches what changed. Nothing polls.
+//! event stream), which pushes the workers after each change. Nothing polls, and no page
+//! lists the workers on a change.
 
 use farm::gauges::Gauge;
+use farm::worker::Worker;
 use leptos::prelude::*;
 
-/// What a page needs to stay current: a counter that moves on every change, every worker's
-/// CPU and memory, and whether the event stream is connected right now.
+use crate::dashboard::list_workers;
+
+/// What a page needs to stay current: a counter that moves on every change, the workers as
+/// last pushed, every worker's CPU and memory, and whether the event stream is connected.
 #[derive(Clone, Copy)]
 pub struct Live {
     pub changes: RwSignal<u64>,
+    /// `None` until a push came (and when one could not be read).
+    pub pushed: RwSignal<Option<Vec<Worker>>>,
     pub gauges: RwSignal<Vec<(String, Gauge)>>,
     pub connected: RwSignal<bool>,
 }
 
 impl Live {
+    /// The workers: as last pushed, or asked of the server when none was (the server's
+    /// render, a page not yet live).
+    pub fn workers(self) -> impl std::future::Future<Output = Result<Vec<Worker>, ServerFnError>> {
+        let pushed = self.pushed.get_untracked();
+        async move {
+            match pushed {
+                Some(workers) => Ok(workers),
+                None => list_workers().await,
+            }
+        }
+    }
+
     /// The worker's latest gauge, if one came.
     pub fn gauge(&self, id: &str) -> Option<Gauge> {
         self.gauges
@@ -26,6 +44,7 @@ impl Live {
 pub fn use_live_updates() -> Live {
     let live = Live {
         changes: RwSignal::new(0),
+        pushed: RwSignal::new(None),
         gauges: RwSignal::new(Vec::new()),
         connected: RwSignal::new(false),
     };
@@ -60,7 +79,7 @@ mod listener {
     /// An open EventSource; the browser reconnects it by itself. Dropping it closes it.
     pub struct Listener {
         source: EventSource,
-        _on_change: Closure<dyn FnMut()>,
+        _on_change: Closure<dyn FnMut(web_sys::MessageEvent)>,
         _on_gauges: Closure<dyn FnMut(web_sys::MessageEvent)>,
         _on_open: Closure<dyn FnMut()>,
         _on_error: Closure<dyn FnMut()>,
@@ -69,7 +88,18 @@ mod listener {
     impl Listener {
         pub fn start(live: Live) -> Result<Listener, JsValue> {
             let source = EventSource::new(EVENTS_PATH)?;
-            let on_change = Closure::<dyn FnMut()>::new(move || live.changes.update(|n| *n += 1));
+            let on_change = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+                move |event: web_sys::MessageEvent| {
+                    // A list that cannot be read (or an empty one: the server could not make
+                    // it) is asked for instead.
+                    let pushed = event
+                        .data()
+                        .as_string()
+                        .and_then(|json| serde_json::from_str(&json).ok());
+                    live.pushed.set(pushed);
+                    live.changes.update(|n| *n += 1);
+                },
+            );
             source.add_event_listener_with_callback(
                 WORKERS_CHANGED,
                 on_change.as_ref().unchecked_ref(),

@@ -6,7 +6,6 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::agent_view::{needs_me, titled, AgentAlerts, AgentBadge};
-use crate::dashboard::list_workers;
 use crate::errors::message;
 use crate::live::use_live_updates;
 use crate::page_title::PageTitle;
@@ -21,7 +20,7 @@ pub fn TerminalPage() -> impl IntoView {
     let id = move || params.read().get("id").unwrap_or_default();
     let live = use_live_updates();
     // Every worker, live: the switcher lists them and the badge shows this one's status.
-    let workers = Resource::new(move || live.changes.get(), |_| list_workers());
+    let workers = Resource::new(move || live.changes.get(), move |_| live.workers());
     let status = TerminalStatus::new();
     let state = status.state;
     let keys = KeyBarState::new();

@@ -20,9 +20,9 @@
 //! reads three `exec_*` events per hook.
 //!
 //! No page is open: what is measured is the dashboard following the agents by itself. With
-//! `AGENT_BENCH_PAGE=1` one page is open in every phase: it follows `/api/events` and lists
-//! the workers again on every `workers` event, as the dashboard's page does, so that each
-//! status change costs the list it brings. An open page also makes the dashboard follow
+//! `AGENT_BENCH_PAGE=1` one page is open in every phase: it follows `/api/events`, which
+//! pushes the workers on every change (one list for all pages), so that each status change
+//! costs the list it brings. An open page also makes the dashboard follow
 //! every worker's Docker stats for the gauges, in both the "on" and the "off" phases.
 //!
 //! Measured over each window: the dashboard's utime+stime (`/proc/<pid>/stat`) as % of one
@@ -298,8 +298,8 @@ fn fire_hooks_from_bench(
     })
 }
 
-/// A page of the dashboard: follows `/api/events` and lists the workers again on every
-/// event, counting the lists.
+/// A page of the dashboard: follows `/api/events`, which pushes the workers on every change
+/// (the page lists nothing itself); counts the lists pushed.
 async fn open_page(base: String, lists: Arc<AtomicU64>) {
     let http = reqwest::Client::new();
     let mut events = http
@@ -308,7 +308,7 @@ async fn open_page(base: String, lists: Arc<AtomicU64>) {
         .await
         .unwrap();
     while let Ok(Some(chunk)) = events.chunk().await {
-        // Keep-alives and `gauges` events change no list.
+        // Keep-alives and `gauges` events carry no list.
         let text = String::from_utf8_lossy(&chunk);
         let changed = text.lines().any(|line| {
             line.strip_prefix("event:")
@@ -317,13 +317,6 @@ async fn open_page(base: String, lists: Arc<AtomicU64>) {
         if !changed {
             continue;
         }
-        let listed = http
-            .get(format!("http://{base}/api/workers"))
-            .send()
-            .await
-            .unwrap();
-        assert!(listed.status().is_success());
-        listed.bytes().await.unwrap();
         lists.fetch_add(1, Ordering::Relaxed);
     }
 }
@@ -560,7 +553,7 @@ async fn main() {
 
     println!();
     println!(
-        "| phase | dashboard %CPU | dashboard RSS | page lists/s | workers' containers %CPU | watchers %CPU | engine %CPU |"
+        "| phase | dashboard %CPU | dashboard RSS | lists pushed/s | workers' containers %CPU | watchers %CPU | engine %CPU |"
     );
     println!("|---|---|---|---|---|---|---|");
     let rows = [

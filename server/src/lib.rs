@@ -23,9 +23,10 @@ use axum::extract::ConnectInfo;
 use axum::http::Request;
 use axum::routing::{get, post};
 use axum::serve::Listener;
-use axum::Router;
+use axum::{Extension, Router};
 use farm::auth::Auth;
 use farm::config::AuthMode;
+use farm::service::WorkersFeed;
 use farm::WorkerService;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -81,6 +82,7 @@ pub fn router(service: WorkerService, auth: Auth, https: bool) -> Router {
             "/api/presets/{name}",
             get(presets::get).put(presets::put).delete(presets::delete),
         )
+        .layer(Extension(WorkersFeed::start(&service)))
         .with_state(service.clone());
     let routes = generate_route_list(App);
     // What every page and server function renders with, the "not found" page included.

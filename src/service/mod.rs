@@ -2,6 +2,7 @@
 //! workers. It enforces the rules (validation, limits, unique ids) before Docker sees anything,
 //! and joins what Docker reports with what the store remembers.
 
+mod feed;
 mod follow;
 mod presets;
 mod reconcile;
@@ -33,6 +34,7 @@ use crate::store::{EmbeddedStore, Setup, Store, WorkerRecord};
 use crate::worker::{is_valid_id, NewWorker, Worker, WorkerStatus};
 use crate::worker_image::TMUX_SESSION;
 
+pub use self::feed::WorkersFeed;
 use self::follow::Tracker;
 
 /// Most log lines one request may ask for; a worker's log can be long.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use clap::Parser;
 use serde_json::json;
 
-use super::{check_budget, Room, WorkerService};
+use super::{check_budget, Room, WorkerService, WorkersFeed};
 use crate::batch::{BatchAction, BatchRequest};
 use crate::config::Config;
 use crate::engine::fake::FakeEngine;
@@ -235,4 +235,25 @@ async fn each_operation_asks_the_engine_little() {
     };
     assert!(service.batch(&delete).await.unwrap().iter().all(|r| r.ok));
     calls("a batch of 2 deletes", 3);
+}
+
+#[tokio::test]
+async fn open_pages_share_one_list_per_change() {
+    let (service, engine, _) = farm(20, 100_000).await;
+    service.create(named("a")).await.unwrap();
+    let feed = WorkersFeed::start(&service);
+    let mut pages: Vec<_> = (0..5).map(|_| feed.subscribe()).collect();
+    engine.take_calls();
+    engine.send("a", "die").await;
+    for page in &mut pages {
+        page.changed().await.unwrap();
+        let pushed = page.borrow_and_update().clone();
+        assert!(pushed.contains(r#""id":"a""#), "{pushed}");
+    }
+    let lists = engine
+        .take_calls()
+        .iter()
+        .filter(|c| **c == "list_workers")
+        .count();
+    assert_eq!(lists, 1, "five pages, one change, one list");
 }

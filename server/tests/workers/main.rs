@@ -436,10 +436,23 @@ async fn pages_hear_of_every_change_that_docker_reports() {
     assert_eq!(response.status(), StatusCode::CREATED);
     read_events(&mut events, &mut seen, 2).await;
 
-    // A change made behind the dashboard's back, straight through Docker, is heard too.
-    let before = seen.matches("event: workers").count();
+    // A change made behind the dashboard's back, straight through Docker, is heard too, and
+    // the event itself says what changed: the page needs no list of its own.
     docker(&["kill", "claude-worker-watched"]);
-    read_events(&mut events, &mut seen, before + 1).await;
+    loop {
+        let before = seen.matches("event: workers").count();
+        read_events(&mut events, &mut seen, before + 1).await;
+        let last = seen
+            .rsplit("event: workers\n")
+            .next()
+            .and_then(|event| event.lines().find_map(|l| l.strip_prefix("data: ")))
+            .unwrap_or_default();
+        let workers: Vec<Value> = serde_json::from_str(last).unwrap_or_default();
+        let watched = workers.iter().find(|w| w["id"] == "watched");
+        if watched.is_some_and(|w| w["status"]["state"] == "exited") {
+            break;
+        }
+    }
     let worker: Value = farm.get_json("/api/workers/watched").await;
     assert_eq!(worker["status"]["state"], "exited", "{worker}");
 }
