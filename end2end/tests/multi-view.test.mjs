@@ -6,6 +6,12 @@ import assert from 'node:assert/strict';
 import { launchBrowser, watchErrors } from './browser.mjs';
 import { api, openDashboard, shot, typeAndSee, newPage } from './farm.mjs';
 
+// Waits until the grid shows `count` tiles: a click re-renders it on the next frame, not at
+// once.
+async function tiles(page, count) {
+  await page.waitForFunction((n) => document.querySelectorAll('.tile').length === n, count);
+}
+
 for (const [size, viewport, columns] of [
   ['desktop', { width: 1440, height: 900 }, 2],
   ['phone', { width: 390, height: 844, isMobile: true, hasTouch: true }, 1],
@@ -67,20 +73,20 @@ for (const [size, viewport, columns] of [
 
       // Maximise one, then reload: the same layout comes back, sessions and all.
       await page.locator(`[data-tile="${one}"] button[title="Maximise"]`).click();
-      assert.equal(await page.locator('.tile').count(), 1);
+      await tiles(page, 1);
       await page.reload();
       await page.locator(`[data-tile="${one}"] .badge.conn-connected`).waitFor({ timeout: 60_000 });
-      assert.equal(await page.locator('.tile').count(), 1);
+      await tiles(page, 1);
       await page.waitForFunction((id) => document.querySelector(`[data-tile="${id}"] .xterm-rows`)?.textContent.includes('in-one-2'), one);
       await shot(page, `multi-view-maximised-${size}`, { fullPage: true });
       await page.locator(`[data-tile="${one}"] button[title="Back to the grid"]`).click();
-      assert.equal(await page.locator('.tile').count(), 2);
+      await tiles(page, 2);
 
       // A worker deleted elsewhere leaves the grid and the list.
       assert.equal(await api('DELETE', `/api/workers/${two}`), 204);
       await page.locator(`[data-tile="${two}"]`).waitFor({ state: 'detached', timeout: 60_000 });
       await page.locator(`[data-worker="${two}"]`).waitFor({ state: 'detached' });
-      assert.equal(await page.locator('.tile').count(), 1);
+      await tiles(page, 1);
       assert.deepEqual(errors, [], 'console errors');
     } finally {
       await browser.close();
