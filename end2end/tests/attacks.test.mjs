@@ -22,17 +22,18 @@ async function workers() {
   return (await response.json()).map((w) => w.id);
 }
 
-// Opens the link in `page` and waits until the page's own code has run (it lists the
-// workers through a server function): an inline script would have run before that.
+// Opens the link in `page` and waits until the page's own code has run (it opens the event
+// stream that brings the workers): an inline script would have run before that.
 async function openLink(page, requests) {
   await page.goto(LINK);
   await page.locator('h1.no-such-worker').waitFor();
   await page.waitForFunction(() => document.title.startsWith('No such worker'));
   const deadline = Date.now() + 30_000;
-  while (!requests.some((r) => r.includes('/rpc/list_workers')) && Date.now() < deadline) {
+  const live = () => requests.some((r) => r.endsWith('/api/events'));
+  while (!live() && Date.now() < deadline) {
     await page.waitForTimeout(100);
   }
-  assert.ok(requests.some((r) => r.includes('/rpc/list_workers')), 'the page never hydrated');
+  assert.ok(live(), 'the page never hydrated');
 }
 
 function recordRequests(page) {
