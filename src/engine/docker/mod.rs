@@ -126,8 +126,6 @@ impl Engine for DockerEngine {
         Ok(bytes / (1024 * 1024))
     }
 
-    /// Creates the container of a worker, not started yet. It counts towards the farm's
-    /// limit and reserves the worker's name from here on.
     async fn create_worker(
         &self,
         spec: &WorkerSpec,
